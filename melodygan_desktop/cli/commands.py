@@ -1,0 +1,230 @@
+"""The CLI's sub-commands: argument definitions next to the code that runs them."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import random
+from pathlib import Path
+
+from .errors import EXIT_FAILURE, CliError
+from .models import model_dirs, resolve_model
+from .progress import Bar, print_summary, run_training
+
+
+def add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="generate a take and write it as WAV/FLAC/OGG")
+    p.add_argument("--genre", required=True, help="a genre of the model, or a morph like 'jazz:0.7,rock:0.3'")
+    p.add_argument("--model", help="model name (see 'melodygan list') or checkpoint folder")
+    p.add_argument("--seconds", type=float, default=10.0, help="length in seconds (default 10)")
+    p.add_argument("--seed", type=int, help="random seed (default: random, printed)")
+    p.add_argument("--method", help="mel-to-audio method (see 'melodygan list')")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    p.add_argument("-o", "--output", required=True, help="output file (.wav, .flac or .ogg)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(handler=cmd_generate)
+
+
+def parse_genre(text: str) -> str | dict[str, float]:
+    if ":" not in text:
+        return text
+    weights = {}
+    for part in text.split(","):
+        name, _, weight = part.partition(":")
+        try:
+            weights[name.strip()] = float(weight)
+        except ValueError:
+            raise CliError(f"bad genre weight in {part!r}: write e.g. 'jazz:0.7,rock:0.3'") from None
+    return weights
+
+
+def cmd_generate(args) -> int:
+    from ..audio.inversion import DEFAULT_METHOD, METHODS
+    from ..audio.io import write_audio
+    from ..inference import generate
+    from ..threads import set_torch_threads
+
+    output = Path(args.output)
+    if output.suffix.lower() not in (".wav", ".flac", ".ogg"):
+        raise CliError(f"{output}: the output must end in .wav, .flac or .ogg")
+    if output.exists() and not args.force:
+        raise CliError(f"{output} exists; pass --force to overwrite it")
+    method = args.method or DEFAULT_METHOD
+    if method not in METHODS:
+        raise CliError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    set_torch_threads(args.threads)
+    genre = parse_genre(args.genre)
+    model = resolve_model(args.model, genre)
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    with Bar(total=100, desc=f"generating {args.seconds:g} s", unit="%") as bar:
+        take = generate(
+            model, genre, seed=seed, seconds=args.seconds, method=method,
+            progress=lambda f: bar.update_to(round(100 * f)),
+        )
+    write_audio(output, take.audio, take.sample_rate, metadata=take.metadata)
+    print(f"wrote {output} ({take.genre_label}, seed {seed}, {args.seconds:g} s, model {model.name})")
+    return 0
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train or fine-tune a generator on a folder of tracks")
+    p.add_argument("data_dir", nargs="?", help="folder of tracks (sub-folders = genres)")
+    p.add_argument("--preset", default="melodygan-cond", help="training recipe (see 'melodygan list')")
+    p.add_argument("--from", dest="init_from", help="fine-tune from this model (name or folder)")
+    p.add_argument("--resume", help="continue the run in this folder")
+    p.add_argument("--run-dir", help="where to write the run (default: a new folder under the user data)")
+    p.add_argument("--steps", type=int, help="total steps (default 2000)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr-g", type=float)
+    p.add_argument("--lr-d", type=float)
+    p.add_argument("--clip-seconds", type=float, help="clip length (default: the preset's, 10 or 5 s)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--preview-every", type=int, default=250)
+    p.add_argument("--keep-last", type=int, default=3)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
+    p.set_defaults(handler=cmd_train)
+
+
+def cmd_train(args) -> int:
+    import dataclasses
+    import time
+
+    from .. import paths
+    from ..config import MEL_PRESETS, TrainConfig
+    from ..models.presets import get_preset
+    from ..threads import default_threads
+    from ..training.run_folder import read_run_config
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        stored = read_run_config(run_dir)
+        if stored is None:
+            raise CliError(f"{run_dir}: not a run folder (no config.json)")
+        config = dataclasses.replace(stored, steps=args.steps or stored.steps, device=args.device,
+                                     threads=args.threads or default_threads())
+    else:
+        if not args.data_dir:
+            raise CliError("give a DATA_DIR to train on, or --resume RUN_FOLDER")
+        if not Path(args.data_dir).is_dir():
+            raise CliError(f"{args.data_dir}: no such folder")
+        preset = get_preset(args.preset)
+        mel = None
+        if args.clip_seconds:
+            mel = MEL_PRESETS[preset.mel_preset].with_clip_seconds(args.clip_seconds)
+        init_from = str(resolve_model(args.init_from, None).path) if args.init_from else None
+        config = TrainConfig(
+            data_dir=str(Path(args.data_dir).resolve()), preset=preset.name, steps=args.steps or 2000,
+            batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, mel=mel, device=args.device,
+            threads=args.threads or default_threads(), seed=args.seed, init_from=init_from,
+            checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, log_every=args.log_every,
+            preview_every=args.preview_every, cache_dir=args.cache_dir,
+        )
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / f"{preset.name}-{stamp}"
+    finished = run_training(config, run_dir)
+    if finished.reason == "diverged":
+        print(f"melodygan: training stopped: {finished.message}")
+        return EXIT_FAILURE
+    return 0
+
+
+def add_prepare(sub) -> None:
+    p = sub.add_parser("prepare", help="decode a folder into the mel cache and report what is usable")
+    p.add_argument("data_dir")
+    p.add_argument("--preset", default="melodygan-cond", help="whose mel settings to use")
+    p.add_argument("--clip-seconds", type=float)
+    p.add_argument("--cache-dir")
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(handler=cmd_prepare)
+
+
+def cmd_prepare(args) -> int:
+    from .. import paths
+    from ..config import MEL_PRESETS
+    from ..models.presets import get_preset
+    from ..threads import set_torch_threads
+    from ..training.data import prepare_dataset
+
+    if not Path(args.data_dir).is_dir():
+        raise CliError(f"{args.data_dir}: no such folder")
+    set_torch_threads(args.threads)
+    mel = MEL_PRESETS[get_preset(args.preset).mel_preset]
+    if args.clip_seconds:
+        mel = mel.with_clip_seconds(args.clip_seconds)
+    cache = Path(args.cache_dir) if args.cache_dir else paths.cache_dir()
+    with Bar(total=None, desc="preparing", unit="file") as bar:
+        def progress(done: int, total: int, name: str) -> None:
+            bar.total = total
+            bar.set_postfix_str(Path(name).name[-40:])
+            bar.update_to(done)
+
+        data = prepare_dataset(args.data_dir, mel, cache_dir=cache, val_fraction=0.1, seed=0, progress=progress)
+    print_summary(data.summary)
+    return 0
+
+
+def add_list(sub) -> None:
+    p = sub.add_parser("list", help="list installed models with their genres, presets and methods")
+    p.set_defaults(handler=cmd_list)
+
+
+def cmd_list(args) -> int:
+    from ..audio.inversion import DEFAULT_METHOD, METHODS
+    from ..checkpoints import find_models
+    from ..models.presets import PRESETS
+
+    models = find_models(model_dirs())
+    print("models:")
+    if not models:
+        print("  (none installed: train one with 'melodygan train DATA_DIR')")
+    for info in models:
+        origin = "bundled" if info.bundled else "user"
+        print(f"  {info.name}  [{origin}, {info.preset}]  {info.path}")
+        print(f"    genres: {', '.join(info.genres)}")
+    print("presets:")
+    for name, preset in PRESETS.items():
+        print(f"  {name:18s} {preset.summary}")
+    print("methods (mel to audio):")
+    for name in METHODS:
+        print(f"  {name}{'  (default)' if name == DEFAULT_METHOD else ''}")
+    return 0
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a run's newest generator (or a step folder) as a model")
+    p.add_argument("source", help="run folder or step folder")
+    p.add_argument("destination", nargs="?", help="output folder (default: the user's models folder)")
+    p.add_argument("--name", help="model name (default: the run folder's name)")
+    p.add_argument("--card", help="a Markdown model card to ship with it")
+    p.set_defaults(handler=cmd_export)
+
+
+def cmd_export(args) -> int:
+    from .. import paths
+    from ..checkpoints import export_checkpoint
+
+    source = Path(args.source)
+    if not source.exists():
+        raise CliError(f"{source}: no such run or checkpoint folder")
+    name = args.name or source.resolve().name
+    destination = Path(args.destination) if args.destination else paths.user_models_dir() / name
+    card = Path(args.card).read_text(encoding="utf-8") if args.card else None
+    out = export_checkpoint(source, destination, card=card)
+    print(f"exported {out}")
+    return 0
+
+
+def add_optional(sub) -> None:
+    """Commands that live in optional sub-packages (evaluation, corpus) when those are present."""
+    for module, adder in (("..evaluation.cli", "add_evaluate_subparser"), ("..corpus.cli", "add_corpus_subparser")):
+        name = importlib.util.resolve_name(module, __package__)
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:
+            continue
+        getattr(importlib.import_module(name), adder)(sub)

@@ -1,0 +1,231 @@
+"""Frozen, JSON-serialisable configuration: the single source of truth for mel settings and training runs.
+
+Every dataclass here round-trips through ``to_dict`` / ``from_dict``; ``from_dict`` rejects unknown keys
+and wrong types so a typo in a config file or a tampered ``meta.json`` fails loudly instead of silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration dictionary does not describe a valid config (unknown key, wrong type, bad value)."""
+
+
+def _check_type(name: str, value: Any, annotation: Any) -> Any:
+    """Validate ``value`` against a (simple) type annotation; convert lists to tuples where asked."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arg in args:
+            try:
+                return _check_type(name, value, arg)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(f"{name}: {value!r} matches none of {annotation}")
+    if annotation is type(None):
+        if value is not None:
+            raise ConfigError(f"{name}: expected null, got {type(value).__name__}")
+        return None
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{name}: expected a list, got {type(value).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_check_type(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value))
+        if len(args) != len(value):
+            raise ConfigError(f"{name}: expected {len(args)} items, got {len(value)}")
+        return tuple(_check_type(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected an object, got {type(value).__name__}")
+        return dict(value)
+    if dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation):
+            return value
+        return from_dict(annotation, value)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name}: expected a number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name}: expected an integer, got {type(value).__name__}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: expected true/false, got {type(value).__name__}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}: expected a string, got {type(value).__name__}")
+        return value
+    raise ConfigError(f"{name}: unsupported annotation {annotation!r}")  # pragma: no cover
+
+
+def from_dict(cls: type[T], data: Any) -> T:
+    """Build dataclass ``cls`` from a plain dict; unknown keys and wrong types raise ``ConfigError``."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown key(s) {', '.join(unknown)}")
+    kwargs = {key: _check_type(f"{cls.__name__}.{key}", value, hints[key]) for key, value in data.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field is missing
+        raise ConfigError(f"{cls.__name__}: {exc}") from None
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Plain-JSON dict of a config dataclass (tuples become lists)."""
+    return json_ready(dataclasses.asdict(obj))
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class MelConfig:
+    """Every setting that turns a waveform into the model's log-mel image and back.
+
+    Defaults are paper 000 (MELodyGAN): 22050 Hz, n_fft 2048, hop 512, 128 HTK mels, 10-s clips, which
+    gives ``1 x 128 x 431`` frames (centred STFT: ``clip_samples // hop + 1``).
+
+    Log compression and normalisation (documented in docs/AUDIO.md):
+    ``db = 10 * log10(max(mel_power / ref_power, 1e-10))`` with ``ref_power = (sum(hann(n_fft)) / 2) ** 2``
+    so that a full-scale sine reads about 0 dB in its band, then ``x = clip((db - db_floor) /
+    (db_ceil - db_floor), 0, 1)``. The model sees ``x`` in [0, 1]; 0 is silence.
+    """
+
+    sample_rate: int = 22050
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    f_min: float = 0.0
+    f_max: float | None = None
+    clip_seconds: float = 10.0
+    db_floor: float = -90.0
+    db_ceil: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0 or self.n_fft <= 0 or self.hop_length <= 0 or self.n_mels <= 0:
+            raise ConfigError("MelConfig: sample_rate, n_fft, hop_length and n_mels must be positive")
+        if self.hop_length > self.n_fft:
+            raise ConfigError("MelConfig: hop_length must not exceed n_fft")
+        if self.clip_seconds <= 0:
+            raise ConfigError("MelConfig: clip_seconds must be positive")
+        if self.db_ceil <= self.db_floor:
+            raise ConfigError("MelConfig: db_ceil must be above db_floor")
+        top = self.sample_rate / 2
+        if not 0 <= self.f_min < (self.f_max if self.f_max is not None else top) <= top:
+            raise ConfigError("MelConfig: need 0 <= f_min < f_max <= sample_rate / 2")
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sample_rate))
+
+    @property
+    def frames(self) -> int:
+        """Mel frames in one clip (centred STFT)."""
+        return self.frames_for_samples(self.clip_samples)
+
+    def frames_for_samples(self, samples: int) -> int:
+        return samples // self.hop_length + 1
+
+    def samples_for_frames(self, frames: int) -> int:
+        return (frames - 1) * self.hop_length
+
+    def frames_for_seconds(self, seconds: float) -> int:
+        return self.frames_for_samples(int(round(seconds * self.sample_rate)))
+
+    @property
+    def top_hz(self) -> float:
+        return self.f_max if self.f_max is not None else self.sample_rate / 2
+
+    def with_clip_seconds(self, seconds: float) -> MelConfig:
+        return dataclasses.replace(self, clip_seconds=seconds)
+
+
+#: Named mel settings: paper 000's 10-s clips and paper 002's 5-s clips.
+MEL_PRESETS: dict[str, MelConfig] = {
+    "paper000-10s": MelConfig(),
+    "paper002-5s": MelConfig(clip_seconds=5.0),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Optional numbers left ``None`` take the preset's recipe value.
+
+    ``init_from`` fine-tunes from an inference checkpoint folder (generator weights only);
+    resuming an interrupted run is done by pointing ``train`` at the existing run folder instead.
+    """
+
+    data_dir: str
+    preset: str = "melodygan-cond"
+    steps: int = 2000
+    batch_size: int | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    mel: MelConfig | None = None
+    device: str = "auto"
+    threads: int = 1
+    seed: int = 0
+    init_from: str | None = None
+    checkpoint_every: int = 500
+    keep_last: int = 3
+    log_every: int = 10
+    preview_every: int = 250
+    preview_count: int = 4
+    cache_dir: str | None = None
+    val_fraction: float = 0.1
+    max_grad_norm: float = 1e4
+
+    def __post_init__(self) -> None:
+        if self.steps <= 0:
+            raise ConfigError("TrainConfig: steps must be positive")
+        if self.batch_size is not None and self.batch_size <= 0:
+            raise ConfigError("TrainConfig: batch_size must be positive")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise ConfigError(f"TrainConfig: unknown device {self.device!r} (auto, cpu, cuda, mps)")
+        if self.threads < 0:
+            raise ConfigError("TrainConfig: threads must be >= 0 (0 = torch default)")
+        for name in ("checkpoint_every", "keep_last", "log_every", "preview_every"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"TrainConfig: {name} must be positive")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError("TrainConfig: val_fraction must be in [0, 1)")
+
+
+def field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+__all__ = [
+    "ConfigError",
+    "MEL_PRESETS",
+    "MelConfig",
+    "TrainConfig",
+    "field_names",
+    "from_dict",
+    "json_ready",
+    "to_dict",
+]

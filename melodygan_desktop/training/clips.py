@@ -1,0 +1,150 @@
+"""One audio file -> its training clips as log-mels: stream-decode, cut, drop silence, batch the mel transform.
+
+Memory stays bounded for any file length: audio arrives in blocks from ``iter_audio_blocks`` and at most
+``mel_batch`` clips are held before they go through the mel front-end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from melodygan_desktop.config import MelConfig
+
+#: Clips quieter than this (RMS after removing the DC offset, dB re full scale) count as silence.
+SILENCE_DBFS = -60.0
+#: Clips per mel batch: 8 ten-second clips cost about 30 MB of STFT buffers.
+MEL_BATCH = 8
+
+#: Maps a batch of waveforms (B, samples) float32 to mels (B, n_mels, frames) in [0, 1].
+FrontEnd = Callable[[torch.Tensor], torch.Tensor]
+
+
+class UnusableFileError(Exception):
+    """A file gave no usable clip. ``cacheable`` is True when the reason depends only on the file's content."""
+
+    def __init__(self, reason: str, *, cacheable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.cacheable = cacheable
+
+
+@dataclass(frozen=True)
+class FileClips:
+    """Usable clips of one file: ``mels`` float16 (N, n_mels, frames) in [0, 1], N >= 1."""
+
+    mels: np.ndarray
+    seconds: float  # audio covered by whole clips, silent ones included
+    silent_clips: int = 0
+
+
+def make_front_end(mel: MelConfig) -> FrontEnd:
+    """The shared mel front-end (``audio.mel.MelFrontEnd``) in eval mode, wrapped for inference."""
+    from melodygan_desktop.audio.mel import MelFrontEnd
+
+    module = MelFrontEnd(mel).eval()
+
+    def front_end(waves: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return module(waves)
+
+    return front_end
+
+
+def is_silent(clip: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
+    """True when ``clip`` (samples,) is quieter than ``threshold_dbfs`` once its DC offset is removed."""
+    centred = clip.astype(np.float64) - float(np.mean(clip, dtype=np.float64))
+    rms = float(np.sqrt(np.mean(centred * centred)))
+    return rms < 10.0 ** (threshold_dbfs / 20.0)
+
+
+def cut_clips(blocks: Iterable[np.ndarray], clip_samples: int) -> Iterator[np.ndarray]:
+    """Non-overlapping clips of ``clip_samples`` from a stream of mono blocks; a trailing partial is dropped.
+
+    Raises ``UnusableFileError`` as soon as a block holds NaN or infinite samples.
+    """
+    pending = np.zeros(0, dtype=np.float32)
+    for block in blocks:
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        if not np.isfinite(block).all():
+            raise UnusableFileError("contains NaN or infinite samples", cacheable=True)
+        pending = np.concatenate([pending, block]) if pending.size else block
+        start = 0
+        while pending.size - start >= clip_samples:
+            yield pending[start:start + clip_samples]
+            start += clip_samples
+        pending = pending[start:].copy() if start else pending
+
+
+def _decode_reason(exc: Exception, path: Path) -> str:
+    text = str(exc).replace(str(path), "").strip(" :'\"") or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot decode: {text}"
+
+
+def file_to_mels(
+    path: Path,
+    mel: MelConfig,
+    front_end: FrontEnd,
+    *,
+    mel_batch: int = MEL_BATCH,
+    block_seconds: float = 30.0,
+) -> FileClips:
+    """Decode ``path`` to mono at ``mel.sample_rate`` and return its non-silent clips as float16 mels.
+
+    Raises ``UnusableFileError`` (with a one-line reason) for unreadable, undecodable, too-short, silent or
+    NaN/inf files; never raises anything else for a bad file.
+    """
+    from melodygan_desktop.audio import io as audio_io
+
+    clip_samples = mel.clip_samples
+    try:
+        info = audio_io.audio_info(path)
+        # Resampling can move the length by a sample or two: only reject clearly short files early.
+        if info.duration_seconds < mel.clip_seconds - 0.05:
+            raise UnusableFileError(
+                f"too short: {info.duration_seconds:.2f} s, one clip needs {mel.clip_seconds:g} s", cacheable=True
+            )
+        blocks = audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds)
+        kept: list[np.ndarray] = []
+        batch: list[np.ndarray] = []
+        clips = silent = 0
+        for clip in cut_clips(blocks, clip_samples):
+            clips += 1
+            if is_silent(clip):
+                silent += 1
+                continue
+            batch.append(clip)
+            if len(batch) == mel_batch:
+                kept.append(_mels_of(batch, front_end))
+                batch = []
+        if batch:
+            kept.append(_mels_of(batch, front_end))
+    except UnusableFileError:
+        raise
+    except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError, UnicodeError) as exc:
+        raise UnusableFileError(_decode_reason(exc, path)) from None
+    if clips == 0:
+        raise UnusableFileError(
+            f"too short: {info.duration_seconds:.2f} s, one clip needs {mel.clip_seconds:g} s", cacheable=True
+        )
+    if not kept:
+        raise UnusableFileError(
+            f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)", cacheable=True
+        )
+    mels = np.concatenate(kept, axis=0)
+    return FileClips(mels=mels, seconds=clips * mel.clip_seconds, silent_clips=silent)
+
+
+def _mels_of(batch: list[np.ndarray], front_end: FrontEnd) -> np.ndarray:
+    """(B, samples) clips -> (B, n_mels, frames) float16 in [0, 1]."""
+    waves = torch.from_numpy(np.stack(batch))
+    mels = front_end(waves).detach().to("cpu", torch.float32).numpy()
+    if not np.isfinite(mels).all():
+        raise UnusableFileError("mel front-end produced NaN/inf (bad samples)", cacheable=True)
+    return np.clip(mels, 0.0, 1.0).astype(np.float16)

@@ -1,0 +1,82 @@
+"""Typed events yielded by the training loop; the GUI and the CLI consume the same stream.
+
+Events carry plain Python and NumPy values only (never tensors or modules), so they can cross threads and
+be rendered by widgets directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """What the data folder gave: usable tracks and clips per genre, and every skipped file with its reason."""
+
+    tracks: int
+    seconds: float
+    clips: int
+    genres: tuple[str, ...]
+    clips_per_genre: dict[str, int]
+    skipped: tuple[tuple[str, str], ...]  # (path, reason)
+    cache_hits: int = 0
+
+
+@dataclass(frozen=True)
+class Started:
+    run_dir: str
+    preset: str
+    device: str
+    start_step: int
+    total_steps: int
+    resumed: bool
+    data: DataSummary
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """Losses at one logged step. Keys like ``"d/loss"``, ``"g/adv"``, ``"d/gp"``, ``"d/r1"``."""
+
+    step: int
+    total_steps: int
+    losses: dict[str, float]
+    steps_per_second: float
+    eta_seconds: float
+    data_wait_fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Generated mels from a fixed latent grid: ``mels`` is (N, n_mels, frames) in [0, 1]."""
+
+    step: int
+    mels: np.ndarray
+    genres: tuple[str, ...]
+    sample_rate: int = 22050
+    audio: np.ndarray | None = None  # (N, samples) float32, when the loop inverted them
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended: ``reason`` is ``"completed"``, ``"stopped"`` or ``"diverged"``.
+
+    Errors (bad data folder, bad checkpoint, unavailable device, I/O failures) are raised as exceptions by the
+    loop instead; a GUI session turns them into its own "failed" state.
+    """
+
+    step: int
+    reason: str
+    message: str = ""
+    checkpoint: str | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+Event = Started | StepMetrics | Preview | CheckpointSaved | Finished

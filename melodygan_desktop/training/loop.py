@@ -1,0 +1,227 @@
+"""The training loop: ``train(config, run_dir, should_stop)`` yields typed events; GUI and CLI share it.
+
+Resuming is exact: the batch order and every random draw of step ``s`` are derived from ``(seed, s, rank)``
+rather than from a running RNG, so a resumed run repeats the uninterrupted run's losses bit for bit on CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import checkpoints
+from ..config import MEL_PRESETS, TrainConfig
+from ..models.presets import get_preset
+from . import distributed
+from .batches import BatchSource, label_map
+from .data import prepare_dataset
+from .errors import TrainingError
+from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
+from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config
+from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
+from .step import build_state, sample_latent, train_step
+
+
+def _step_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step * 9_973 + rank * 7_919) % (2**63 - 1)
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Iterator[Event]:
+    """Train (or resume) the run in ``run_dir``; see ``events.py`` for what is yielded.
+
+    Raises ``TrainingError`` (and the data/checkpoint errors) when training cannot start or continue.
+    Under torchrun, every rank runs this; only rank 0 writes files, and all ranks yield the same events.
+    """
+    run_dir = Path(run_dir)
+    if config.threads > 0:
+        torch.set_num_threads(config.threads)
+    context = distributed.init_from_env(config.device)
+    try:
+        yield from _train(config, run_dir, should_stop, context)
+    finally:
+        distributed.shutdown(context)
+
+
+def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
+    stored = read_run_config(run_dir)
+    resuming = stored is not None and checkpoints.latest_checkpoint(run_dir) is not None
+    if stored is not None:
+        config = reconcile(stored, config)
+    preset = get_preset(config.preset)
+    base_model = checkpoints.load_generator(config.init_from) if config.init_from else None
+    mel = config.mel or (base_model.meta.mel if base_model else MEL_PRESETS[preset.mel_preset])
+    if base_model and base_model.meta.mel != mel:
+        raise TrainingError(f"{config.init_from}: its mel settings differ from the run's; fine-tune with its own")
+
+    cache = Path(config.cache_dir) if config.cache_dir else run_dir.parent / ".cache"
+    if context.is_main:
+        data = prepare_dataset(
+            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed
+        )
+    distributed.barrier(context)
+    if not context.is_main:  # the cache is warm now: other ranks read it instead of decoding again
+        data = prepare_dataset(
+            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed
+        )
+    genres = list(base_model.meta.genres) if base_model else []
+    genres += [g for g in data.genres if g not in genres]
+    if stored is not None and resuming:
+        genres = _stored_genres(run_dir, genres)
+    if context.is_main and stored is None:
+        write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
+
+    batch_size = config.batch_size or preset.batch_size
+    state = build_state(
+        preset, mel, len(genres), config.lr_g or preset.lr_g, config.lr_d or preset.lr_d, context.device
+    )
+    start_step, last_saved = 0, None
+    if resuming:
+        start_step, last_saved = load_resume_state(state, run_dir, context.device)
+    elif base_model is not None:
+        start_from_checkpoint(state, base_model, genres)
+    distributed.broadcast_parameters(state.generator, context)
+    distributed.broadcast_parameters(state.discriminator, context)
+
+    to_model = state.generator.from_unit
+    source = BatchSource(
+        data.train, label_map(data.genres, genres), batch_size, config.seed, context, to_model,
+        draws_per_step=preset.n_critic,
+    )
+    total = config.steps
+    yield Started(
+        run_dir=str(run_dir), preset=preset.name, device=str(context.device), start_step=start_step,
+        total_steps=total, resumed=resuming, data=data.summary,
+    )
+    if start_step >= total:
+        yield Finished(step=start_step, reason="completed", checkpoint=last_saved)
+        return
+
+    metrics_log = MetricsLog(run_dir, start_step) if context.is_main else None
+    preview_z = _preview_latent(state.generator, config, mel.frames, context.device)
+    preview_genres = [genres[i % len(genres)] for i in range(config.preview_count)]
+    window: dict[str, list[float]] = {}
+    rate, wait_time, step_time = 0.0, 0.0, 0.0
+    step = start_step
+    try:
+        while step < total:
+            if distributed.any_rank(bool(should_stop()), context):
+                path = last_saved if last_saved and _step_of(last_saved) == step else None
+                if path is None and step > start_step:
+                    path = yield from _save(state, run_dir, step, config, genres, mel, context)
+                yield Finished(step=step, reason="stopped", checkpoint=path or last_saved)
+                return
+            torch.manual_seed(_step_seed(config.seed, step, context.rank))
+            started = time.perf_counter()
+            source.begin_step(step)
+            values = train_step(state, source.next_batch, step, context)
+            elapsed = time.perf_counter() - started
+            step += 1
+            wait_time += source.take_wait_time()
+            step_time += elapsed
+            for key, value in values.items():
+                window.setdefault(key, []).append(value)
+            bad = _divergence(values, config.max_grad_norm)
+            if distributed.any_rank(bad is not None, context):
+                yield Finished(
+                    step=step, reason="diverged",
+                    message=(bad or "another process diverged") + _kept(last_saved),
+                    checkpoint=last_saved,
+                )
+                return
+            rate = 1.0 / elapsed if rate == 0 else 0.9 * rate + 0.1 / elapsed
+            if step % config.log_every == 0 or step == total:
+                losses = distributed.mean_over_ranks(
+                    {k: float(np.mean(v)) for k, v in window.items()}, context
+                )
+                window.clear()
+                wait_fraction = wait_time / step_time if step_time else 0.0
+                if metrics_log:
+                    metrics_log.write(step, {**losses, "steps_per_second": rate})
+                yield StepMetrics(step, total, losses, rate, (total - step) / rate, wait_fraction)
+            if step % config.preview_every == 0 or step == total:
+                mels = _preview(state, preview_z, preview_genres, genres)
+                yield Preview(step=step, mels=mels, genres=tuple(preview_genres), sample_rate=mel.sample_rate)
+            if step % config.checkpoint_every == 0 or step == total:
+                last_saved = yield from _save(state, run_dir, step, config, genres, mel, context)
+        yield Finished(step=step, reason="completed", checkpoint=last_saved)
+    finally:
+        if metrics_log:
+            metrics_log.close()
+
+
+def _stored_genres(run_dir: Path, fallback: list[str]) -> list[str]:
+    import json
+
+    payload = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    stored = list(payload.get("genres", fallback))
+    missing = [g for g in fallback if g not in stored]
+    if missing:
+        raise TrainingError(
+            f"cannot resume {run_dir}: the data folder now has genre(s) {', '.join(missing)} that the run "
+            "was not started with; start a new run (or fine-tune from this one)"
+        )
+    return stored
+
+
+def _step_of(path: str) -> int:
+    return int(Path(path).name.split("_")[-1])
+
+
+def _kept(last_saved: str | None) -> str:
+    if last_saved:
+        return f"; the last good checkpoint is kept: {last_saved}"
+    return "; no checkpoint had been saved yet"
+
+
+def _divergence(values: dict[str, float], max_grad_norm: float) -> str | None:
+    for key, value in values.items():
+        if not math.isfinite(value):
+            return f"training diverged at a non-finite {key} ({value})"
+    for key in ("d/grad_norm", "g/grad_norm"):
+        if values.get(key, 0.0) > max_grad_norm:
+            return f"training diverged: {key} = {values[key]:.3g} exceeds {max_grad_norm:.3g}"
+    return None
+
+
+def _preview_latent(generator, config: TrainConfig, frames: int, device) -> torch.Tensor:
+    rng = torch.Generator().manual_seed(config.seed + 12_345)
+    return sample_latent(generator, config.preview_count, frames, device, rng)
+
+
+@torch.no_grad()
+def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str]) -> np.ndarray:
+    generator = state.inference_generator
+    was_training = generator.training
+    generator.eval()
+    try:
+        weights = None
+        if state.preset.conditional:
+            index = torch.tensor([genres.index(g) for g in preview_genres], device=z.device)
+            weights = torch.nn.functional.one_hot(index, len(genres)).float()
+        mels = generator.to_unit(generator(z, weights))
+    finally:
+        generator.train(was_training)
+    return mels[:, 0].float().cpu().numpy()
+
+
+def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context):
+    """Rank 0 writes the checkpoint; yields ``CheckpointSaved`` on every rank; returns its path."""
+    path = str(run_dir / f"step_{step:08d}")
+    if context.is_main:
+        saved = checkpoints.save_checkpoint(
+            run_dir, step, state.inference_generator.state_dict(), make_meta(state, mel, genres, step),
+            training_state=training_state(state, step, genres), keep_last=config.keep_last,
+        )
+        path = str(saved)
+    distributed.barrier(context)
+    yield CheckpointSaved(step=step, path=path)
+    return path

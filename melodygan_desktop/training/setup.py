@@ -1,0 +1,91 @@
+"""Putting a run's networks into their starting state: fresh, fine-tuned from a model, or resumed.
+
+Resume state (raw G, D, EMA G, optimisers, step) lives in ``training.pt`` and is read with
+``torch.load(weights_only=True)``; fine-tuning reads only an inference checkpoint (safetensors).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from .. import __version__, checkpoints
+from ..checkpoints import CheckpointMeta
+from .errors import TrainingError
+from .step import GanState
+
+
+def training_state(state: GanState, step: int, genres: list[str]) -> dict:
+    return {
+        "step": step,
+        "genres": list(genres),
+        "generator": state.generator.state_dict(),
+        "discriminator": state.discriminator.state_dict(),
+        "generator_ema": state.generator_ema.state_dict() if state.generator_ema is not None else {},
+        "optimizer_g": state.optimizer_g.state_dict(),
+        "optimizer_d": state.optimizer_d.state_dict(),
+    }
+
+
+def make_meta(state: GanState, mel, genres: list[str], step: int) -> CheckpointMeta:
+    return CheckpointMeta(
+        app_version=__version__,
+        preset=state.preset.name,
+        mel=mel,
+        genres=tuple(genres),
+        step=step,
+        sha256="",  # filled in by save_checkpoint from the written weights
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        card={},
+    )
+
+
+def load_resume_state(state: GanState, run_dir: Path, device: torch.device) -> tuple[int, str]:
+    """Load the newest complete checkpoint of ``run_dir`` into ``state``; returns (step, its folder)."""
+    step_dir = checkpoints.latest_checkpoint(run_dir)
+    if step_dir is None:
+        raise TrainingError(f"{run_dir}: nothing to resume (no complete checkpoint)")
+    saved = checkpoints.load_training_state(step_dir, map_location=device)
+    try:
+        state.generator.load_state_dict(saved["generator"])
+        state.discriminator.load_state_dict(saved["discriminator"])
+        if state.generator_ema is not None:
+            state.generator_ema.load_state_dict(saved["generator_ema"])
+        state.optimizer_g.load_state_dict(saved["optimizer_g"])
+        state.optimizer_d.load_state_dict(saved["optimizer_d"])
+        step = int(saved["step"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise TrainingError(f"{step_dir}: resume state does not fit this run ({exc})") from None
+    return step, str(step_dir)
+
+
+def start_from_checkpoint(state: GanState, model, genres: list[str]) -> None:
+    """Fine-tuning: copy a trained generator into G (and EMA G); the discriminator starts fresh.
+
+    Tensors whose shape matches are copied as they are; tensors with one row per genre (embeddings, projection
+    weights) are copied row by row for the genres both lists share, so new genres start from scratch.
+    """
+    if model.meta.preset != state.preset.name:
+        raise TrainingError(
+            f"{model.path}: a {model.meta.preset} model cannot initialise a {state.preset.name} run; "
+            f"choose preset {model.meta.preset}"
+        )
+    source = model.generator.state_dict()
+    old_genres = list(model.meta.genres)
+    for target in filter(None, (state.generator, state.generator_ema)):
+        own = target.state_dict()
+        for name, tensor in own.items():
+            weights = source.get(name)
+            if weights is None:
+                continue
+            if weights.shape == tensor.shape:
+                tensor.copy_(weights)
+            elif (
+                weights.dim() == tensor.dim() and weights.shape[0] == len(old_genres)
+                and tensor.shape[0] == len(genres) and weights.shape[1:] == tensor.shape[1:]
+            ):
+                for new_index, genre in enumerate(genres):
+                    if genre in old_genres:
+                        tensor[new_index].copy_(weights[old_genres.index(genre)])

@@ -1,0 +1,156 @@
+"""One adversarial optimisation step for any preset: critic update(s), generator update, EMA.
+
+Kept apart from the loop so the benchmark's bare reference loop and the real loop time the same maths.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..models.augment import augment
+from ..models.presets import Preset
+from . import losses
+from .distributed import DistContext, average_gradients
+
+BatchFn = Callable[[], tuple[torch.Tensor, torch.Tensor]]
+
+#: R1 is applied lazily every this many steps with its weight scaled up to match (StyleGAN2).
+R1_INTERVAL = 16
+
+
+@dataclass
+class GanState:
+    """Networks and optimisers of one run. ``generator_ema`` is what inference uses (or the raw G if no EMA)."""
+
+    preset: Preset
+    generator: nn.Module
+    discriminator: nn.Module
+    generator_ema: nn.Module | None
+    optimizer_g: torch.optim.Optimizer
+    optimizer_d: torch.optim.Optimizer
+    n_genres: int
+
+    @property
+    def inference_generator(self) -> nn.Module:
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
+
+def make_optimizer(preset: Preset, params, lr: float) -> torch.optim.Optimizer:
+    if preset.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(preset.betas))
+    if preset.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(f"preset {preset.name}: unknown optimizer {preset.optimizer!r}")
+
+
+def build_state(preset: Preset, mel, n_genres: int, lr_g: float, lr_d: float, device) -> GanState:
+    generator = preset.build_generator(mel, n_genres).to(device)
+    discriminator = preset.build_discriminator(mel, n_genres).to(device)
+    ema = None
+    if preset.ema_beta > 0:
+        ema = copy.deepcopy(generator).eval()
+        ema.requires_grad_(False)
+    return GanState(
+        preset=preset,
+        generator=generator,
+        discriminator=discriminator,
+        generator_ema=ema,
+        optimizer_g=make_optimizer(preset, generator.parameters(), lr_g),
+        optimizer_d=make_optimizer(preset, discriminator.parameters(), lr_d),
+        n_genres=n_genres,
+    )
+
+
+def sample_latent(generator: nn.Module, batch: int, frames: int, device, rng: torch.Generator | None = None):
+    shape = (batch, *generator.latent_shape(frames))
+    return torch.randn(shape, generator=rng, device="cpu" if rng is not None else device).to(device)
+
+
+def genre_weights(labels: torch.Tensor, n_genres: int, conditional: bool) -> torch.Tensor | None:
+    if not conditional:
+        return None
+    return torch.nn.functional.one_hot(labels, n_genres).float()
+
+
+def _grad_norm(params) -> float:
+    norms = [p.grad.detach().norm() for p in params if p.grad is not None]
+    if not norms:
+        return 0.0
+    return float(torch.linalg.vector_norm(torch.stack(norms)))
+
+
+def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistContext) -> dict[str, float]:
+    """Run ``n_critic`` critic updates then one generator update; returns loss terms as floats.
+
+    ``next_batch()`` gives real mels (B, 1, n_mels, frames) in the model's range and int64 genre labels (B,).
+    Returned keys: ``d/loss``, ``d/real``, ``d/fake``, ``g/adv``, optional ``d/gp``, ``d/r1``, and the
+    gradient norms ``d/grad_norm``, ``g/grad_norm`` (used for divergence detection).
+    """
+    preset = state.preset
+    generator, discriminator = state.generator, state.discriminator
+    conditional = preset.conditional
+    metrics: dict[str, float] = {}
+    real = labels = None
+    for _ in range(preset.n_critic):
+        real, labels = next_batch()
+        frames = real.shape[-1]
+        with torch.no_grad():
+            z = sample_latent(generator, real.shape[0], frames, real.device)
+            fake = generator(z, genre_weights(labels, state.n_genres, conditional))
+        real_in, fake_in = (augment(real), augment(fake)) if preset.augment else (real, fake)
+        d_labels = labels if conditional else None
+        real_logits = discriminator(real_in, d_labels)
+        fake_logits = discriminator(fake_in, d_labels)
+        d_loss = losses.discriminator_loss(preset.loss, real_logits, fake_logits)
+        metrics["d/real"] = float(real_logits.detach().mean())
+        metrics["d/fake"] = float(fake_logits.detach().mean())
+        if preset.loss == "wgan-gp":
+            gp = losses.gradient_penalty(discriminator, real, fake, d_labels)
+            d_loss = d_loss + preset.gp_lambda * gp
+            metrics["d/gp"] = float(gp.detach())
+        if preset.r1_gamma > 0 and step % R1_INTERVAL == 0:
+            r1 = losses.r1_penalty(discriminator, real, d_labels)
+            d_loss = d_loss + (preset.r1_gamma / 2) * R1_INTERVAL * r1
+            metrics["d/r1"] = float(r1.detach())
+        state.optimizer_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        average_gradients(discriminator.parameters(), context)
+        metrics["d/grad_norm"] = _grad_norm(discriminator.parameters())
+        state.optimizer_d.step()
+        if preset.loss == "wgan-clip":
+            with torch.no_grad():
+                for param in discriminator.parameters():
+                    param.clamp_(-preset.clip_value, preset.clip_value)
+        metrics["d/loss"] = float(d_loss.detach())
+
+    assert real is not None and labels is not None
+    z = sample_latent(generator, real.shape[0], real.shape[-1], real.device)
+    fake = generator(z, genre_weights(labels, state.n_genres, conditional))
+    fake_in = augment(fake) if preset.augment else fake
+    discriminator.requires_grad_(False)
+    try:
+        g_loss = losses.generator_loss(preset.loss, discriminator(fake_in, labels if conditional else None))
+    finally:
+        discriminator.requires_grad_(True)
+    state.optimizer_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    average_gradients(generator.parameters(), context)
+    metrics["g/grad_norm"] = _grad_norm(generator.parameters())
+    state.optimizer_g.step()
+    metrics["g/adv"] = float(g_loss.detach())
+    if state.generator_ema is not None:
+        update_ema(state.generator_ema, generator, preset.ema_beta)
+    return metrics
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
+    for ema_param, param in zip(ema.parameters(), model.parameters()):
+        ema_param.lerp_(param.detach(), 1.0 - beta)
+    for ema_buffer, buffer in zip(ema.buffers(), model.buffers()):
+        ema_buffer.copy_(buffer)

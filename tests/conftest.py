@@ -1,0 +1,35 @@
+"""Shared fixtures: one torch thread, user data under tmp_path, synthetic test audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Keep every test's user data (models, runs, caches, settings) out of the real home folder."""
+    home = tmp_path_factory.mktemp("melodygan_home")
+    monkeypatch.setenv("MELODYGAN_HOME", str(home))
+    return home
+
+
+def make_chord(seconds: float, sample_rate: int = 22050, freqs=(220.0, 277.18, 329.63), seed: int = 0):
+    """A decaying-note chord progression with a little noise: music-like test audio, float32 mono."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    audio = np.zeros_like(t)
+    beat = 0.5
+    for i, f in enumerate(freqs):
+        env = np.exp(-3.0 * ((t + i * 0.17) % beat))
+        audio += env * np.sin(2 * np.pi * f * t) / len(freqs)
+    audio += 0.01 * rng.standard_normal(t.shape)
+    return (0.5 * audio / np.max(np.abs(audio))).astype(np.float32)
+
+
+@pytest.fixture
+def chord():
+    return make_chord
