@@ -33,3 +33,23 @@ def make_chord(seconds: float, sample_rate: int = 22050, freqs=(220.0, 277.18, 3
 @pytest.fixture
 def chord():
     return make_chord
+
+
+def write_genre_folder(root, genres=("rock", "jazz"), tracks=2, seconds=6.0, sample_rate=22050):
+    """A small training folder: ``root/<genre>/track_<i>.wav``, each genre with its own chord colour."""
+    import soundfile
+
+    base = {"rock": (110.0, 146.83, 164.81), "jazz": (261.63, 329.63, 392.0, 493.88)}
+    for g_index, genre in enumerate(genres):
+        folder = root / genre
+        folder.mkdir(parents=True, exist_ok=True)
+        freqs = base.get(genre, (220.0 * (1 + g_index), 330.0 * (1 + g_index)))
+        for t_index in range(tracks):
+            audio = make_chord(seconds, sample_rate, freqs=freqs, seed=10 * g_index + t_index)
+            soundfile.write(folder / f"track_{t_index}.wav", audio, sample_rate)
+    return root
+
+
+@pytest.fixture
+def genre_folder(tmp_path):
+    return write_genre_folder(tmp_path / "music")

@@ -79,7 +79,8 @@ class ClipCache:
             seconds = float(record["seconds"])
             silent = int(record.get("silent_clips", 0))
             if record.get("reason") is not None:
-                return CacheEntry(mels=None, seconds=seconds, silent_clips=silent, reason=str(record["reason"]))
+                reason = str(record["reason"])
+                return CacheEntry(mels=None, seconds=seconds, silent_clips=silent, reason=reason)
             mels = np.load(npy_path, mmap_mode="r", allow_pickle=False)  # copied once into the ClipSet
         except FileNotFoundError:
             return None

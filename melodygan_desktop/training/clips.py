@@ -1,4 +1,4 @@
-"""One audio file -> its training clips as log-mels: stream-decode, cut, drop silence, batch the mel transform.
+"""One audio file -> its training clips as log-mels: stream-decode, cut, drop silence, batched mel transform.
 
 Memory stays bounded for any file length: audio arrives in blocks from ``iter_audio_blocks`` and at most
 ``mel_batch`` clips are held before they go through the mel front-end.
@@ -6,6 +6,7 @@ Memory stays bounded for any file length: audio arrives in blocks from ``iter_au
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ FrontEnd = Callable[[torch.Tensor], torch.Tensor]
 
 
 class UnusableFileError(Exception):
-    """A file gave no usable clip. ``cacheable`` is True when the reason depends only on the file's content."""
+    """A file gave no usable clip; ``cacheable`` when the reason depends only on the file's content."""
 
     def __init__(self, reason: str, *, cacheable: bool = False):
         super().__init__(reason)
@@ -80,11 +81,41 @@ def cut_clips(blocks: Iterable[np.ndarray], clip_samples: int) -> Iterator[np.nd
         pending = pending[start:].copy() if start else pending
 
 
+def _known_duration(info: object) -> float | None:
+    """The header's duration in seconds, or None when the format does not state it."""
+    seconds = getattr(info, "duration_seconds", None)
+    if isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0:
+        return float(seconds)
+    return None
+
+
+def _too_short(seconds: float, mel: MelConfig) -> str:
+    return f"too short: {seconds:.2f} s, one clip needs {mel.clip_seconds:g} s"
+
+
+def _looks_like_text(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    return bool(head) and all(32 <= byte < 127 or byte in b"\t\r\n" for byte in head)
+
+
 def _decode_reason(exc: Exception, path: Path) -> str:
-    text = str(exc).replace(str(path), "").strip(" :'\"") or type(exc).__name__
+    """A one-line reason for a reader error, without the (possibly very long) path in it."""
     if isinstance(exc, PermissionError):
         return "permission denied"
-    return f"cannot decode: {text}"
+    reason = getattr(exc, "reason", None)  # audio.io.AudioReadError carries the bare reason
+    if not isinstance(reason, str) or not reason:
+        reason = str(exc)
+        for form in (f"'{path}'", f'"{path}"', str(path)):
+            reason = reason.replace(form, "file")
+        reason = reason.removeprefix("file: ").strip() or type(exc).__name__
+        reason = f"cannot decode: {reason}"
+    if _looks_like_text(path):
+        return "not audio: looks like a text file"
+    return reason
 
 
 def file_to_mels(
@@ -104,12 +135,10 @@ def file_to_mels(
 
     clip_samples = mel.clip_samples
     try:
-        info = audio_io.audio_info(path)
+        duration = _known_duration(audio_io.audio_info(path))
         # Resampling can move the length by a sample or two: only reject clearly short files early.
-        if info.duration_seconds < mel.clip_seconds - 0.05:
-            raise UnusableFileError(
-                f"too short: {info.duration_seconds:.2f} s, one clip needs {mel.clip_seconds:g} s", cacheable=True
-            )
+        if duration is not None and duration < mel.clip_seconds - 0.05:
+            raise UnusableFileError(_too_short(duration, mel), cacheable=True)
         blocks = audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds)
         kept: list[np.ndarray] = []
         batch: list[np.ndarray] = []
@@ -128,15 +157,13 @@ def file_to_mels(
     except UnusableFileError:
         raise
     except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError, UnicodeError) as exc:
-        raise UnusableFileError(_decode_reason(exc, path)) from None
+        reason = _decode_reason(exc, path)
+        raise UnusableFileError(reason, cacheable="NaN" in reason) from None
     if clips == 0:
-        raise UnusableFileError(
-            f"too short: {info.duration_seconds:.2f} s, one clip needs {mel.clip_seconds:g} s", cacheable=True
-        )
+        raise UnusableFileError(_too_short(duration if duration is not None else 0.0, mel), cacheable=True)
     if not kept:
-        raise UnusableFileError(
-            f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)", cacheable=True
-        )
+        reason = f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)"
+        raise UnusableFileError(reason, cacheable=True)
     mels = np.concatenate(kept, axis=0)
     return FileClips(mels=mels, seconds=clips * mel.clip_seconds, silent_clips=silent)
 

@@ -59,7 +59,7 @@ class ClipSet:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Both splits, the genre names (label i is ``genres[i]``), the summary for the GUI/CLI, the usable tracks."""
+    """Both splits, genre names (label i is ``genres[i]``), the summary for the GUI/CLI, the usable tracks."""
 
     train: ClipSet
     val: ClipSet
@@ -95,7 +95,9 @@ def split_tracks(tracks: list[Track], val_fraction: float, seed: int) -> list[bo
     return is_val
 
 
-def _process(track: Track, mel: MelConfig, cache: ClipCache, key: str | None, front_end: FrontEnd) -> CacheEntry:
+def _process(
+    track: Track, mel: MelConfig, cache: ClipCache, key: str | None, front_end: FrontEnd
+) -> CacheEntry:
     """Cache miss: decode ``track`` into an entry (mels or a refusal reason) and store what is reusable."""
     try:
         clips = file_to_mels(track.path, mel, front_end)
@@ -140,7 +142,7 @@ def prepare_dataset(
     should_stop: Callable[[], bool] | None = None,
     front_end: FrontEnd | None = None,
 ) -> PreparedData:
-    """Scan ``data_dir``, cut every track into ``mel.clip_seconds`` clips of log-mels (cached), split by track.
+    """Scan ``data_dir``, cut each track into ``mel.clip_seconds`` clips of log-mels (cached), split by track.
 
     ``cache_dir`` None uses the per-user cache. Raises ``DataFolderError`` for a missing folder and
     ``NoUsableAudioError`` (naming the folder and every reason) when no file gives a usable clip.
@@ -170,7 +172,8 @@ def prepare_dataset(
         if entry is not None:
             hits += 1
         else:
-            front_end = front_end or make_front_end(mel)
+            if front_end is None:  # built on the first miss: a fully cached run never loads it
+                front_end = make_front_end(mel)
             entry = _process(track, mel, cache, key, front_end)
         if entry.mels is None:
             skipped.append((str(track.path), entry.reason or "no usable clip"))

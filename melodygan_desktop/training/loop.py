@@ -80,6 +80,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
 
     batch_size = config.batch_size or preset.batch_size
+    torch.manual_seed(config.seed)  # the same initial weights for the same seed
     state = build_state(
         preset, mel, len(genres), config.lr_g or preset.lr_g, config.lr_d or preset.lr_d, context.device
     )

@@ -27,7 +27,9 @@ class DataFolderError(Exception):
 class NoUsableAudioError(DataFolderError):
     """A data folder gave no usable clip; ``skipped`` lists every file that was tried, with its reason."""
 
-    def __init__(self, folder: str | os.PathLike[str], skipped: Iterable[tuple[str, str]] = (), note: str = ""):
+    def __init__(
+        self, folder: str | os.PathLike[str], skipped: Iterable[tuple[str, str]] = (), note: str = ""
+    ):
         self.folder = str(folder)
         self.skipped = tuple(skipped)
         lines = [f"No usable audio in {self.folder}: {note or 'no audio files found'}."]
@@ -160,25 +162,25 @@ def label_tracks(root: Path, paths: list[Path]) -> list[Track]:
     parents = [rel.parts[:-1] for rel in relatives]
     common: list[str] = []
     if parents:
-        for parts in zip(*parents):
+        for parts in zip(*parents):  # noqa: B905 (shortest path bounds the prefix)
             if any(part != parts[0] for part in parts):
                 break
             common.append(parts[0])
     root_name = (root.joinpath(*common).name if common else root.resolve().name) or "audio"
     tracks = []
-    for path, rel, parent in zip(paths, relatives, parents):
+    for path, rel, parent in zip(paths, relatives, parents, strict=True):
         rest = parent[len(common):]
         tracks.append(Track(path=path, genre=rest[0] if rest else root_name, relative=rel.as_posix()))
     return tracks
 
 
 def scan_folder(data_dir: str | os.PathLike[str]) -> ScanResult:
-    """List the audio files under ``data_dir`` with genre labels; raises ``DataFolderError`` if it is unusable.
+    """The audio files under ``data_dir`` with genre labels; ``DataFolderError`` if the folder is unusable.
 
     Bad entries are returned in ``skipped`` as ``(path, reason)``; a folder without any candidate track
     still returns (``prepare_dataset`` turns that into ``NoUsableAudioError`` with the reasons).
     """
-    root = Path(data_dir).expanduser()
+    root = Path(data_dir).expanduser().absolute()  # reported paths stay unambiguous
     if not root.exists():
         raise DataFolderError(f"Data folder {root} does not exist")
     if not root.is_dir():

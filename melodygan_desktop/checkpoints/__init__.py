@@ -1,0 +1,58 @@
+"""Checkpoints: a folder of ``generator.safetensors`` + ``meta.json`` (+ ``training.pt`` for resuming).
+
+Save atomically with keep-last-N, load with every field and tensor checked, export, and list models.
+Nothing read from a checkpoint is ever unpickled into arbitrary objects.
+"""
+
+from melodygan_desktop.checkpoints.catalog import ModelInfo, export_checkpoint, find_models
+from melodygan_desktop.checkpoints.load import LoadedModel, build_generator, load_generator, read_weights
+from melodygan_desktop.checkpoints.meta import (
+    CARD_NAME,
+    FORMAT,
+    FORMAT_VERSION,
+    META_NAME,
+    TRAINING_NAME,
+    WEIGHTS_NAME,
+    CheckpointError,
+    CheckpointMeta,
+    meta_from_dict,
+    meta_to_dict,
+    read_meta,
+)
+from melodygan_desktop.checkpoints.store import (
+    LATEST_NAME,
+    latest_checkpoint,
+    list_checkpoints,
+    load_training_state,
+    resolve_checkpoint_dir,
+    save_checkpoint,
+    step_folder_name,
+)
+
+__all__ = [
+    "CARD_NAME",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LATEST_NAME",
+    "META_NAME",
+    "TRAINING_NAME",
+    "WEIGHTS_NAME",
+    "CheckpointError",
+    "CheckpointMeta",
+    "LoadedModel",
+    "ModelInfo",
+    "build_generator",
+    "export_checkpoint",
+    "find_models",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_generator",
+    "load_training_state",
+    "meta_from_dict",
+    "meta_to_dict",
+    "read_meta",
+    "read_weights",
+    "resolve_checkpoint_dir",
+    "save_checkpoint",
+    "step_folder_name",
+]

@@ -1,0 +1,148 @@
+"""``meta.json``: what a generator checkpoint is (preset, MelConfig, genres, step, weights hash).
+
+Every field is type-checked, unknown keys and unknown format versions are refused, and the preset must be
+one this app can build; each refusal is a ``CheckpointError`` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from melodygan_desktop import __version__
+from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
+
+FORMAT = "melodygan-generator"
+FORMAT_VERSION = 1
+META_NAME = "meta.json"
+WEIGHTS_NAME = "generator.safetensors"
+TRAINING_NAME = "training.pt"
+CARD_NAME = "card.md"
+#: A meta.json larger than this is not one we wrote.
+MAX_META_BYTES = 1 << 20
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be written, found, or trusted; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """Everything inference needs besides the weights. ``sha256`` is the hex digest of
+    ``generator.safetensors``; ``card`` holds model-card fields (``name``, ``description``, ...)."""
+
+    preset: str
+    mel: MelConfig
+    genres: tuple[str, ...]
+    step: int = 0
+    sha256: str = ""
+    created: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+    app_version: str = __version__
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def name(self) -> str | None:
+        """The card's display name, if it has one."""
+        name = self.card.get("name")
+        return name if isinstance(name, str) and name.strip() else None
+
+
+def meta_to_dict(meta: CheckpointMeta) -> dict[str, Any]:
+    data = to_dict(meta)
+    data["mel"] = to_dict(meta.mel)
+    return data
+
+
+def preset_names() -> tuple[str, ...]:
+    """Names of the presets this app can build (``models.presets.PRESETS``)."""
+    from melodygan_desktop.models.presets import PRESETS
+
+    return tuple(PRESETS)
+
+
+def _check_json_plain(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CheckpointError(f"{where}: card keys must be strings")
+            _check_json_plain(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_plain(item, where)
+    elif not isinstance(value, (str, int, float, bool, type(None))):
+        raise CheckpointError(f"{where}: card values must be plain JSON, got {type(value).__name__}")
+
+
+def meta_from_dict(data: Any, where: str = META_NAME, *, require_sha: bool = True) -> CheckpointMeta:
+    """Validate a parsed ``meta.json``; ``where`` names the file in error messages."""
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        found = data.get("format")
+        raise CheckpointError(f"{where}: not a MELodyGAN generator checkpoint (format {found!r})")
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{where}: format_version must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{where}: format_version {version} was written by a newer MELodyGAN; this one reads "
+            f"up to {FORMAT_VERSION} (update the app)"
+        )
+    if version < 1:
+        raise CheckpointError(f"{where}: unknown format_version {version}")
+    required = {"preset", "mel", "genres", "step", "sha256", "created", "card", "app_version"}
+    missing = sorted(required - set(data))
+    if missing:
+        raise CheckpointError(f"{where}: missing field(s) {', '.join(missing)}")
+    try:
+        meta = from_dict(CheckpointMeta, data)
+    except ConfigError as exc:
+        raise CheckpointError(f"{where}: {exc}") from None
+    return validate_meta(meta, where, require_sha=require_sha)
+
+
+def validate_meta(meta: CheckpointMeta, where: str, *, require_sha: bool = True) -> CheckpointMeta:
+    """Value checks beyond types: known preset, genre list, step, hash format, plain-JSON card."""
+    names = preset_names()
+    if meta.preset not in names:
+        raise CheckpointError(f"{where}: unknown preset {meta.preset!r} (this app knows {', '.join(names)})")
+    if not meta.genres:
+        raise CheckpointError(f"{where}: genres must list at least one genre")
+    if any(not genre.strip() for genre in meta.genres) or len(set(meta.genres)) != len(meta.genres):
+        raise CheckpointError(f"{where}: genres must be distinct, non-empty names, got {list(meta.genres)}")
+    if meta.step < 0:
+        raise CheckpointError(f"{where}: step must be >= 0, got {meta.step}")
+    if (require_sha or meta.sha256) and not _SHA256.match(meta.sha256):
+        raise CheckpointError(f"{where}: sha256 must be 64 lower-case hex digits, got {meta.sha256!r}")
+    _check_json_plain(meta.card, where)
+    return meta
+
+
+def read_meta(folder: str | Path) -> CheckpointMeta:
+    """Read and validate ``folder/meta.json`` (does not touch the weights)."""
+    path = Path(folder) / META_NAME
+    try:
+        size = path.stat().st_size
+        if size > MAX_META_BYTES:
+            raise CheckpointError(f"{path}: {size} bytes is too large for a meta.json")
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a MELodyGAN checkpoint folder") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: JSON nested too deeply") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return meta_from_dict(data, str(path))
+
+
+def meta_json_bytes(meta: CheckpointMeta) -> bytes:
+    return (json.dumps(meta_to_dict(meta), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()

@@ -1,0 +1,226 @@
+"""A run folder's checkpoints: atomic save, keep-last-N, ``latest.txt``, and loading the resume state safely.
+
+Layout: ``<run>/step_%08d/{generator.safetensors, meta.json, training.pt}`` and ``<run>/latest.txt``.
+A step folder is written as ``step_X.tmp`` and renamed into place only when complete, so a crash at any
+moment leaves the previous checkpoint loadable; leftover ``*.tmp`` folders are ignored and cleaned up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import re
+import shutil
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+
+from melodygan_desktop.checkpoints.files import (
+    TMP_SUFFIX,
+    atomic_write_bytes,
+    fsync_dir,
+    fsync_file,
+    remove_tree,
+    sha256_file,
+    swap_in_folder,
+)
+from melodygan_desktop.checkpoints.meta import (
+    FORMAT,
+    META_NAME,
+    TRAINING_NAME,
+    WEIGHTS_NAME,
+    CheckpointError,
+    CheckpointMeta,
+    meta_json_bytes,
+    validate_meta,
+)
+
+LATEST_NAME = "latest.txt"
+STEP_PATTERN = re.compile(r"^step_(\d{8,})$")
+
+
+def step_folder_name(step: int) -> str:
+    return f"step_{step:08d}"
+
+
+def is_complete(folder: Path) -> bool:
+    """A finished step/export folder: a real (non-tmp) folder holding weights and meta."""
+    return (
+        not folder.name.endswith(TMP_SUFFIX)
+        and (folder / WEIGHTS_NAME).is_file()
+        and (folder / META_NAME).is_file()
+    )
+
+
+def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Complete step folders of ``run_dir``, oldest step first."""
+    run_dir = Path(run_dir)
+    found = []
+    try:
+        entries = list(os.scandir(run_dir))
+    except OSError:
+        return []
+    for entry in entries:
+        match = STEP_PATTERN.match(entry.name)
+        if match and entry.is_dir() and is_complete(Path(entry.path)):
+            found.append((int(match.group(1)), Path(entry.path)))
+    return [path for _, path in sorted(found)]
+
+
+def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
+    """The step folder in ``latest.txt`` if complete, else the newest complete step folder, else None."""
+    run_dir = Path(run_dir)
+    try:
+        name = (run_dir / LATEST_NAME).read_text(encoding="utf-8", errors="replace")[:64].strip()
+    except OSError:
+        name = ""
+    if STEP_PATTERN.match(name) and is_complete(run_dir / name):  # the pattern also rules out "../" tricks
+        return run_dir / name
+    steps = list_checkpoints(run_dir)
+    return steps[-1] if steps else None
+
+
+def _plain_tensors(state: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    tensors = {}
+    for name, value in state.items():
+        if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+            kind = type(value).__name__
+            raise CheckpointError(f"generator state entry {name!r} is not a named tensor ({kind})")
+        # clone: safetensors refuses tensors that share storage
+        tensors[name] = value.detach().to("cpu").contiguous().clone()
+    return tensors
+
+
+_PLAIN = (int, float, bool, str, bytes, type(None), torch.Tensor, torch.Size, torch.dtype, torch.device)
+
+
+def _check_plain(value: Any, where: str = "training_state") -> None:
+    """Refuse values that ``torch.load(weights_only=True)`` could not read back (NumPy arrays, objects)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_plain(key, f"{where} key")
+            _check_plain(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_plain(item, f"{where}[{index}]")
+    elif not isinstance(value, _PLAIN):
+        raise CheckpointError(
+            f"{where} is a {type(value).__name__}: resume state may hold only tensors, numbers, strings and "
+            "lists/dicts of them (convert NumPy arrays with torch.from_numpy)"
+        )
+
+
+def clean_stale(run_dir: Path) -> None:
+    """Remove ``*.tmp`` leftovers of writes or deletions that a crash interrupted."""
+    for entry in run_dir.iterdir() if run_dir.is_dir() else ():
+        if entry.name.startswith(("step_", LATEST_NAME)) and entry.name.endswith(TMP_SUFFIX):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def save_checkpoint(
+    run_dir: str | os.PathLike[str],
+    step: int,
+    generator_state: Mapping[str, torch.Tensor],
+    meta: CheckpointMeta,
+    training_state: Mapping[str, Any] | None = None,
+    keep_last: int = 3,
+) -> Path:
+    """Write ``run_dir/step_%08d`` atomically, point ``latest.txt`` at it and keep the newest ``keep_last``.
+
+    ``meta.step`` and ``meta.sha256`` are filled in here (``created`` too when empty). Raises
+    ``CheckpointError`` (disk full, read-only folder, unsupported state) with earlier checkpoints intact.
+    """
+    if step < 0:
+        raise CheckpointError(f"step must be >= 0, got {step}")
+    if keep_last < 1:
+        raise CheckpointError(f"keep_last must be >= 1, got {keep_last}")
+    run_dir = Path(run_dir)
+    name = step_folder_name(step)
+    final, tmp = run_dir / name, run_dir / f"{name}{TMP_SUFFIX}"
+    validate_meta(meta, f"checkpoint meta for {final}", require_sha=False)
+    tensors = _plain_tensors(generator_state)
+    if training_state is not None:
+        _check_plain(training_state)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        clean_stale(run_dir)
+        tmp.mkdir()
+        weights = tmp / WEIGHTS_NAME
+        save_file(tensors, str(weights), metadata={"format": FORMAT})
+        fsync_file(weights)
+        created = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        meta = dataclasses.replace(meta, step=step, sha256=sha256_file(weights), created=created)
+        atomic_write_bytes(tmp / META_NAME, meta_json_bytes(meta))
+        if training_state is not None:
+            torch.save(dict(training_state), tmp / TRAINING_NAME)
+            fsync_file(tmp / TRAINING_NAME)
+        fsync_dir(tmp)
+        swap_in_folder(tmp, final)
+        atomic_write_bytes(run_dir / LATEST_NAME, f"{name}\n".encode())
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"could not write checkpoint {final}: {exc.strerror or exc}") from exc
+    prune(run_dir, keep_last, keep=final)
+    return final
+
+
+def prune(run_dir: Path, keep_last: int, keep: Path | None = None) -> None:
+    """Delete all but the newest ``keep_last`` step folders (``keep`` always survives)."""
+    steps = list_checkpoints(run_dir)
+    survivors = set(steps[-keep_last:]) | ({keep} if keep else set())
+    for folder in steps:
+        if folder not in survivors:
+            try:
+                remove_tree(folder)
+            except OSError:
+                pass  # an old checkpoint we could not delete costs disk space, not correctness
+
+
+def resolve_checkpoint_dir(path: str | os.PathLike[str]) -> Path:
+    """A step/export folder from a folder, a file inside one, or a run folder (its latest checkpoint)."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        if path.name in (WEIGHTS_NAME, META_NAME, TRAINING_NAME):
+            return path.parent
+        raise CheckpointError(f"{path}: expected a checkpoint folder (or its {WEIGHTS_NAME} / {META_NAME})")
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: no such checkpoint folder")
+    if (path / META_NAME).exists() or (path / WEIGHTS_NAME).exists():
+        return path
+    latest = latest_checkpoint(path)
+    if latest is None:
+        raise CheckpointError(f"{path}: no complete checkpoint here (no {META_NAME}, no step_* folders)")
+    return latest
+
+
+def load_training_state(step_dir: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Read ``training.pt`` with ``torch.load(weights_only=True)``: tensors and plain data only, never code.
+
+    ``step_dir`` may also be a run folder (its latest checkpoint). Pickles that name any other Python
+    object, damaged or truncated files all raise ``CheckpointError``.
+    """
+    path = resolve_checkpoint_dir(step_dir) / TRAINING_NAME
+    if not path.is_file():
+        raise CheckpointError(f"{path.parent}: has no resume state ({TRAINING_NAME})")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CheckpointError(
+            f"{path}: refused: it holds Python objects other than tensors and plain data, which could run "
+            f"code when loaded ({first_line[:200]})"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: damaged or truncated resume state ({str(exc)[:200]})") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: resume state must be a dict, got {type(state).__name__}")
+    return state

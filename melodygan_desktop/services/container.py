@@ -1,0 +1,83 @@
+"""Everything the window needs from outside the widgets, in one object built once by ``app.main``.
+
+Tests build it with fakes (``train_fn``, ``generate_fn``, a fake player, ...) through the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject
+
+from melodygan_desktop.services.catalog import ModelCatalog
+from melodygan_desktop.services.core import CoreOptions
+from melodygan_desktop.services.generation import GenerateFunction, GenerationService
+from melodygan_desktop.services.jobs import JobRunner
+from melodygan_desktop.services.playback import PlaybackController
+from melodygan_desktop.services.settings import AppSettings
+from melodygan_desktop.services.training_session import TrainFunction, TrainingSession
+from melodygan_desktop.training.events import DataSummary
+
+PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
+WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
+ExportModelFunction = Callable[[Path, str], Path]
+InvertPreviewFunction = Callable[[np.ndarray, str], np.ndarray]
+
+
+@dataclass
+class AppServices:
+    settings: AppSettings
+    jobs: JobRunner
+    playback: PlaybackController
+    catalog: ModelCatalog
+    generation: GenerationService
+    training: TrainingSession
+    prepare_fn: PrepareFunction
+    write_audio_fn: WriteAudioFunction
+    export_model_fn: ExportModelFunction
+    invert_preview_fn: InvertPreviewFunction
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Stop playback, ask training to stop and wait for background work (window close)."""
+        self.playback.close()
+        self.training.stop()
+        self.training.wait(timeout_ms)
+        self.jobs.cancel_all()
+        self.jobs.wait(timeout_ms)
+
+
+def build_services(
+    parent: QObject | None = None,
+    *,
+    settings: AppSettings | None = None,
+    player_factory: Callable[[], Any] | None = None,
+    generate_fn: GenerateFunction | None = None,
+    train_fn: TrainFunction | None = None,
+    thread_cap: Callable[[int], None] | None = None,
+    find_models_fn: Callable[[], list[Any]] | None = None,
+    options_fn: Callable[[], CoreOptions] | None = None,
+    prepare_fn: PrepareFunction | None = None,
+    write_audio_fn: WriteAudioFunction | None = None,
+    export_model_fn: ExportModelFunction | None = None,
+    invert_preview_fn: InvertPreviewFunction | None = None,
+) -> AppServices:
+    """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
+    from melodygan_desktop.services import core
+
+    jobs = JobRunner(parent=parent)
+    return AppServices(
+        settings=settings or AppSettings(),
+        jobs=jobs,
+        playback=PlaybackController(player_factory, parent=parent),
+        catalog=ModelCatalog(jobs, find_models_fn, options_fn, parent=parent),
+        generation=GenerationService(jobs, generate_fn, parent=parent),
+        training=TrainingSession(train_fn, thread_cap, parent=parent),
+        prepare_fn=prepare_fn or core.prepare_summary,
+        write_audio_fn=write_audio_fn or core.write_audio,
+        export_model_fn=export_model_fn or core.export_trained_model,
+        invert_preview_fn=invert_preview_fn or core.invert_preview,
+    )

@@ -1,0 +1,157 @@
+"""Adapters from the GUI services to the Qt-free core, imported lazily so the window opens before torch loads.
+
+Each function here is the *default* of a dependency that services take as a constructor argument; tests
+pass fakes with the same signatures instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from melodygan_desktop import paths
+from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.training.events import DataSummary, Event
+
+Progress = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """What the Train tab shows and pre-fills for one model preset (plain values, no torch)."""
+
+    name: str
+    paper: str
+    summary: str
+    mel_preset: str
+    conditional: bool
+    batch_size: int
+    lr_g: float
+    lr_d: float
+    loss: str = ""
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    """Choices offered by the core: mel-to-audio methods and model presets."""
+
+    methods: tuple[str, ...]
+    default_method: str
+    presets: dict[str, PresetInfo]
+    band_hz: dict[str, np.ndarray] = field(default_factory=dict)  # mel preset -> (n_mels,) band centres
+
+
+def core_available(module: str = "melodygan_desktop.inference") -> bool:
+    """True when ``module`` of the core can be imported (used to pick real defaults or explain why not)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def load_core_options() -> CoreOptions:
+    """Import the inversion methods and presets (pulls in torch: call it off the GUI thread)."""
+    from melodygan_desktop.audio import inversion
+    from melodygan_desktop.audio.mel import mel_band_hz
+    from melodygan_desktop.config import MEL_PRESETS
+    from melodygan_desktop.models.presets import PRESETS
+
+    presets = {
+        name: PresetInfo(
+            name=name,
+            paper=str(preset.paper),
+            summary=str(preset.summary),
+            mel_preset=str(preset.mel_preset),
+            conditional=bool(preset.conditional),
+            batch_size=int(preset.batch_size),
+            lr_g=float(preset.lr_g),
+            lr_d=float(preset.lr_d),
+            loss=str(preset.loss),
+        )
+        for name, preset in PRESETS.items()
+    }
+    methods = tuple(inversion.METHODS)
+    default = str(getattr(inversion, "DEFAULT_METHOD", methods[0] if methods else ""))
+    band_hz = {name: np.asarray(mel_band_hz(mel), dtype=np.float64) for name, mel in MEL_PRESETS.items()}
+    return CoreOptions(methods=methods, default_method=default, presets=presets, band_hz=band_hz)
+
+
+def model_folders() -> list[Path]:
+    """Where models are looked for: bundled ones first, then the user's own."""
+    return [paths.bundled_checkpoints_dir(), paths.user_models_dir()]
+
+
+def find_models(folders: Iterable[Path] | None = None) -> list[Any]:
+    """``checkpoints.find_models`` over ``folders`` (default ``model_folders()``), bundled models first."""
+    from melodygan_desktop import checkpoints
+
+    return list(checkpoints.find_models([Path(f) for f in (folders or model_folders())]))
+
+
+def train(config: TrainConfig, run_dir: Path, should_stop: Callable[[], bool]) -> Iterator[Event]:
+    """The core training iterator (``training.loop.train``)."""
+    from melodygan_desktop.training.loop import train as core_train
+
+    return core_train(config, run_dir, should_stop=should_stop)
+
+
+def prepare_summary(data_dir: Path, mel_preset: str, progress: Progress) -> DataSummary:
+    """Scan and prepare ``data_dir`` (fills the mel cache the training run reuses) and return its summary.
+
+    ``progress(fraction, message)`` is called per file. Raises the core's ``NoUsableAudioError`` when no
+    file gives a clip.
+    """
+    from melodygan_desktop.config import MEL_PRESETS
+    from melodygan_desktop.training.data import prepare_dataset
+
+    def per_file(done: int, total: int, path: str) -> None:
+        progress(done / max(total, 1), f"{done}/{total}  {Path(path).name}")
+
+    prepared = prepare_dataset(
+        Path(data_dir),
+        MEL_PRESETS[mel_preset],
+        cache_dir=paths.cache_dir(),
+        val_fraction=0.1,
+        seed=0,
+        progress=per_file,
+    )
+    return prepared.summary
+
+
+def export_trained_model(checkpoint: Path, name: str) -> Path:
+    """Copy a run's inference checkpoint into the user's models folder so the genre picker lists it."""
+    from melodygan_desktop import checkpoints
+
+    destination = paths.user_models_dir() / name
+    checkpoints.export_checkpoint(Path(checkpoint), destination)
+    return destination
+
+
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, metadata: dict[str, str]) -> None:
+    """Write an exported take (format from the extension, metadata in the file's tags)."""
+    from melodygan_desktop.audio.io import write_audio as core_write
+
+    core_write(Path(path), audio, sample_rate, metadata=metadata)
+
+
+def invert_preview(mels: np.ndarray, mel_preset: str) -> np.ndarray:
+    """Training preview mel (n_mels, frames) in [0, 1] -> audio float32 (samples,) by fast Griffin-Lim."""
+    from melodygan_desktop.audio.inversion import METHODS, invert
+    from melodygan_desktop.config import MEL_PRESETS
+
+    method = "fast-griffin-lim" if "fast-griffin-lim" in METHODS else next(iter(METHODS))
+    return np.asarray(invert(mels, MEL_PRESETS[mel_preset], method), dtype=np.float32)
+
+
+def cap_torch_threads(threads: int) -> None:
+    """Limit torch's intra-op threads for the training thread (on 2 cores, 2 busy threads can run 10x slower
+    than 1, and the GUI and the audio callback need a core)."""
+    from melodygan_desktop.threads import set_torch_threads
+
+    set_torch_threads(max(1, int(threads)))

@@ -1,0 +1,278 @@
+"""Generate tab: pick a genre, generate off the GUI thread, see the spectrogram and waveform, play, export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from melodygan_desktop.services.container import AppServices
+from melodygan_desktop.services.generation import Take
+from melodygan_desktop.ui.dialogs import ModelCardDialog
+from melodygan_desktop.ui.errors import ErrorReporter
+from melodygan_desktop.ui.file_dialogs import ask_export_path
+from melodygan_desktop.ui.generate_controls import GenerateControls
+from melodygan_desktop.ui.spectrogram_view import SpectrogramView
+from melodygan_desktop.ui.take_history import TakeHistory
+from melodygan_desktop.ui.transport import TransportBar
+from melodygan_desktop.ui.waveform_view import WaveformView
+
+PLAYBACK_TAG = "generate"
+
+
+class GenerateTab(QWidget):
+    """Emits ``status_message(text)`` for the status bar and ``exported(path)`` after a successful export.
+
+    ``ask_save_path(default_path) -> Path | None`` picks the export file (a save dialog by default).
+    """
+
+    status_message = Signal(str)
+    exported = Signal(str)
+
+    def __init__(
+        self,
+        services: AppServices,
+        errors: ErrorReporter,
+        ask_save_path: Callable[[Path], Path | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.errors = errors
+        self.ask_save_path = ask_save_path or (lambda default: ask_export_path(self, default))
+        self.current_take: Take | None = None
+        self._card_dialog: ModelCardDialog | None = None
+
+        self.controls = GenerateControls()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate a take (Ctrl+G)")
+        self.generate_button.setMinimumHeight(36)
+        self.generate_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setVisible(False)
+        self.progress_label = QLabel("")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Export the take shown as WAV, FLAC or OGG (Ctrl+E)")
+        self.export_button.setEnabled(False)
+        action_row = QHBoxLayout()
+        action_row.addWidget(self.generate_button)
+        action_row.addWidget(self.progress, 1)
+        action_row.addWidget(self.progress_label)
+        action_row.addStretch(0)
+        action_row.addWidget(self.export_button)
+
+        self.spectrogram = SpectrogramView()
+        self.waveform = WaveformView()
+        self.waveform.plot.setXLink(self.spectrogram.plot)  # zoom and pan both views together
+        self.transport = TransportBar(services.playback, PLAYBACK_TAG)
+        self.take_title = QLabel("No take yet: pick a genre and press Generate.")
+        self.take_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        views = QSplitter(Qt.Orientation.Vertical)
+        views.addWidget(self.spectrogram)
+        views.addWidget(self.waveform)
+        views.setStretchFactor(0, 3)
+        views.setStretchFactor(1, 2)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.take_title)
+        centre_layout.addWidget(views, 1)
+        centre_layout.addWidget(self.transport)
+        self.history = TakeHistory()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.history)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.controls)
+        layout.addLayout(action_row)
+        layout.addWidget(self.splitter, 1)
+        self._connect()
+        self._restore_settings()
+
+    # -- wiring
+    def _connect(self) -> None:
+        services = self.services
+        services.catalog.options_loaded.connect(self._on_options)
+        services.catalog.models_changed.connect(self._on_models)
+        services.catalog.failed.connect(
+            lambda msg, details: self.errors.report("Could not load models", msg, details)
+        )
+        services.generation.progress.connect(self._on_progress)
+        services.generation.busy_changed.connect(self._on_busy)
+        services.generation.take_ready.connect(self._on_take)
+        services.generation.failed.connect(
+            lambda msg, details: self.errors.report("Generation failed", msg, details)
+        )
+        services.playback.position_changed.connect(self._on_position)
+        self.generate_button.clicked.connect(self.generate)
+        self.export_button.clicked.connect(lambda: self.export_take())
+        self.controls.card_requested.connect(self.show_model_card)
+        self.controls.choice_changed.connect(self._update_generate_enabled)
+        self.spectrogram.seek_requested.connect(self.seek)
+        self.waveform.seek_requested.connect(self.seek)
+        self.history.take_selected.connect(lambda take: self.show_take(take, keep_position=True))
+        self.history.play_requested.connect(self.play_take)
+        self.history.reuse_requested.connect(self.reuse_settings)
+        self.history.export_requested.connect(self.export_take)
+
+    def _restore_settings(self) -> None:
+        settings = self.services.settings
+        self.controls.seconds_spin.setValue(settings.value("generate/seconds", 10.0, float))
+        self.controls.new_seed_box.setChecked(settings.value("generate/new_seed", True, bool))
+        if not self.controls.new_seed_box.isChecked():
+            self.controls.set_seed(settings.value("generate/seed", self.controls.seed(), int))
+
+    def save_settings(self) -> None:
+        settings = self.services.settings
+        choice = self.controls.current_choice()
+        if choice is not None:
+            settings.set_value("generate/choice", choice.key)
+        settings.set_value("generate/seconds", self.controls.seconds_spin.value())
+        settings.set_value("generate/new_seed", self.controls.new_seed_box.isChecked())
+        settings.set_value("generate/seed", self.controls.seed())
+        if self.controls.method_combo.currentText():
+            settings.set_value("generate/method", self.controls.method_combo.currentText())
+
+    def _on_options(self, options) -> None:
+        method = self.services.settings.value("generate/method", options.default_method, str)
+        self.controls.set_methods(
+            options.methods, method if method in options.methods else options.default_method
+        )
+        self._update_generate_enabled()
+
+    def _on_models(self, choices) -> None:
+        self.controls.set_choices(
+            choices,
+            keep_key=self.services.settings.value("generate/choice", None, str)
+            if self.controls.current_choice() is None
+            else None,
+        )
+        if not choices:
+            self.status_message.emit("No model installed: train one in the Train tab.")
+        self._update_generate_enabled()
+
+    def _update_generate_enabled(self) -> None:
+        ready = (
+            self.controls.current_choice() is not None
+            and bool(self.controls.method_combo.currentText())
+            and not self.services.generation.busy
+        )
+        self.generate_button.setEnabled(ready)
+
+    # -- generation
+    def generate(self) -> bool:
+        request = self.controls.request()
+        if request is None or not self.services.generation.generate(request):
+            return False
+        self.status_message.emit(
+            f"Generating {request.seconds:g} s of {self.controls.genre_value()} (seed {request.seed})…"
+        )
+        return True
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(round(fraction * 1000)))
+        self.progress_label.setText(message or f"{fraction * 100:.0f} %")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.progress.setValue(0)
+        self.progress_label.setText("")
+        self._update_generate_enabled()
+
+    def _on_take(self, take: Take) -> None:
+        self.history.add(take)  # selects it without re-emitting take_selected
+        self.show_take(take)
+        self.status_message.emit(
+            f"Take #{take.number} ready: {take.genre_label}, seed {take.request.seed}, "
+            f"{take.duration_seconds:.1f} s"
+        )
+
+    def show_take(self, take: Take, keep_position: bool = False) -> None:
+        """Show ``take`` in both views and load it into the player (keeping the play time for comparisons)."""
+        self.current_take = take
+        self.take_title.setText(take.title() + f"  ·  {take.request.method}  ·  {take.model_name}")
+        self.spectrogram.set_mel(take.mel, take.frame_seconds, take.band_hz)
+        self.waveform.set_audio(take.audio, take.sample_rate)
+        keep = keep_position and self.services.playback.tag == PLAYBACK_TAG
+        self.services.playback.load(take.audio, take.sample_rate, PLAYBACK_TAG, keep_position=keep)
+        self.export_button.setEnabled(True)
+
+    def play_take(self, take: Take) -> None:
+        if take is not self.current_take:
+            self.show_take(take)
+        self.services.playback.seek(0.0)
+        if not self.services.playback.play() and not self.services.playback.available:
+            self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+
+    def reuse_settings(self, take: Take) -> None:
+        self.controls.new_seed_box.setChecked(False)
+        self.controls.set_seed(take.request.seed)
+        self.controls.seconds_spin.setValue(take.request.seconds)
+        self.controls.method_combo.setCurrentText(take.request.method)
+        genre = take.request.genre if isinstance(take.request.genre, str) else None
+        if genre is not None:
+            self.controls.select_key(f"{Path(take.request.model_path)}::{genre}")
+        self.status_message.emit(f"Seed {take.request.seed} and settings of take #{take.number} restored")
+
+    # -- playback
+    def _ensure_loaded(self) -> bool:
+        if self.current_take is None:
+            return False
+        if self.services.playback.tag != PLAYBACK_TAG:
+            self.services.playback.load(self.current_take.audio, self.current_take.sample_rate, PLAYBACK_TAG)
+        return True
+
+    def toggle_play(self) -> None:
+        if not self._ensure_loaded():
+            return
+        if not self.services.playback.toggle() and not self.services.playback.available:
+            self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+
+    def seek(self, seconds: float) -> None:
+        if self._ensure_loaded():
+            self.services.playback.seek(seconds)
+
+    def _on_position(self, seconds: float) -> None:
+        if self.services.playback.tag == PLAYBACK_TAG:
+            self.spectrogram.set_position(seconds)
+            self.waveform.set_position(seconds)
+
+    # -- export and model card
+    def export_take(self, take: Take | None = None) -> None:
+        take = take or self.current_take
+        if take is None:
+            return
+        default = Path(self.services.settings.folder("export")) / f"{take.default_file_stem()}.wav"
+        path = self.ask_save_path(default)
+        if path is None:
+            return
+        write = self.services.write_audio_fn
+        job = self.services.jobs.submit(
+            "export", lambda progress: write(path, take.audio, take.sample_rate, take.export_metadata())
+        )
+        job.result.connect(lambda _: self._on_exported(path))
+        job.error.connect(lambda msg, details: self.errors.report("Export failed", f"{path}: {msg}", details))
+
+    def _on_exported(self, path: Path) -> None:
+        self.services.settings.set_folder("export", path.parent)
+        self.status_message.emit(f"Exported {path}")
+        self.exported.emit(str(path))
+
+    def show_model_card(self, model) -> None:
+        self._card_dialog = ModelCardDialog(model, self)
+        self._card_dialog.show()

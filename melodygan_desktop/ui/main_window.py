@@ -1,0 +1,188 @@
+"""Main window: Generate and Train tabs, menus, shortcuts, status bar, remembered layout, safe close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from melodygan_desktop import paths
+from melodygan_desktop.services.container import AppServices
+from melodygan_desktop.ui.dialogs import AboutDialog
+from melodygan_desktop.ui.errors import ErrorReporter
+from melodygan_desktop.ui.generate_tab import GenerateTab
+from melodygan_desktop.ui.train_tab import TrainTab
+
+QUICK_START = """<h3>Quick start</h3>
+<ol><li><b>Generate</b>: pick a genre, press <b>Generate</b> (Ctrl+G), then <b>Space</b> to play. Click either
+view to jump; scroll to zoom. <b>Export…</b> (Ctrl+E) saves WAV, FLAC or OGG with the settings inside.</li>
+<li>Keep a seed you like: untick <i>New seed each time</i>, or pick a take and press <i>Reuse seed</i>.</li>
+<li><b>Train</b>: choose (or drop) a folder with one sub-folder per genre, check the summary, press
+<b>Start</b>. When it ends, <b>Open in Generate</b>.</li></ol>
+<p>Shortcuts: Space play/pause · Ctrl+G generate · Ctrl+E export · Ctrl+L loop · Home back to start ·
+Ctrl+1 / Ctrl+2 tabs · F1 this help · Ctrl+Q quit</p>"""
+
+
+def ask_stop_training(parent: QWidget) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        "Training is running",
+        "A training run is in progress. Stop it and quit?\nThe newest checkpoint is kept; the run can be "
+        "fine-tuned or resumed later.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class MainWindow(QMainWindow):
+    """``confirm_close_training()`` (a dialog by default) decides whether closing stops a running training."""
+
+    def __init__(
+        self,
+        services: AppServices,
+        *,
+        log_path: Path | None = None,
+        show_dialogs: bool = True,
+        confirm_close_training: Callable[[], bool] | None = None,
+        ask_save_path: Callable[[Path], Path | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.setWindowTitle("MELodyGAN Desktop")
+        self.resize(1280, 820)
+        self.errors = ErrorReporter(self, log_path, show_dialogs)
+        self.confirm_close_training = confirm_close_training or (lambda: ask_stop_training(self))
+        self._closing = False
+        self._about: AboutDialog | None = None
+        self.generate_tab = GenerateTab(services, self.errors, ask_save_path)
+        self.train_tab = TrainTab(services, self.errors)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.generate_tab, "Generate")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.setCentralWidget(self.tabs)
+        self.audio_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.audio_label)
+        self._build_menus()
+        self._build_shortcuts()
+        for tab in (self.generate_tab, self.train_tab):
+            tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.train_tab.open_in_generate.connect(self.open_model_in_generate)
+        services.playback.availability_changed.connect(self._on_audio_availability)
+        services.training.state_changed.connect(self._on_training_state)
+        services.catalog.models_changed.connect(self._select_pending_model)
+        self._pending_model: str | None = None
+        self._restore_layout()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.export_action = QAction("&Export take…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(lambda: self.generate_tab.export_take())
+        refresh = QAction("&Reload models", self, shortcut=QKeySequence("F5"))
+        refresh.triggered.connect(self.services.catalog.refresh)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        for action in (self.export_action, refresh, quit_action):
+            file_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        quick = QAction("&Quick start", self, shortcut=QKeySequence("F1"))
+        quick.triggered.connect(lambda: QMessageBox.information(self, "Quick start", QUICK_START))
+        about = QAction("&About MELodyGAN Desktop", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(quick)
+        help_menu.addAction(about)
+
+    def _build_shortcuts(self) -> None:
+        bindings = {
+            "Space": self.toggle_play,
+            "Ctrl+G": self.generate_tab.generate,
+            "Ctrl+L": lambda: self.services.playback.set_loop(not self.services.playback.loop),
+            "Home": lambda: self.services.playback.seek(0.0),
+            "Ctrl+1": lambda: self.tabs.setCurrentIndex(0),
+            "Ctrl+2": lambda: self.tabs.setCurrentIndex(1),
+        }
+        self.shortcuts = {}
+        for key, slot in bindings.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(slot)
+            self.shortcuts[key] = shortcut
+
+    def toggle_play(self) -> None:
+        """Space: the Generate tab's take, or a training preview that is loaded."""
+        if self.services.playback.tag == "generate" or self.tabs.currentWidget() is self.generate_tab:
+            self.generate_tab.toggle_play()
+        elif not self.services.playback.toggle() and not self.services.playback.available:
+            self.statusBar().showMessage(
+                f"No audio output: {self.services.playback.unavailable_reason}", 10000
+            )
+
+    def start_background_work(self) -> None:
+        """After the window shows: open the audio output and load models (this imports torch)."""
+        self.services.catalog.refresh()
+        QTimer.singleShot(0, lambda: self.services.playback.player)
+
+    def _on_audio_availability(self, available: bool, reason: str) -> None:
+        text = "Audio output ready" if available else f"No audio output: {reason} (everything else works)"
+        self.audio_label.setText(text)
+        if not available:
+            self.statusBar().showMessage(text, 15000)
+
+    # -- models
+    def open_model_in_generate(self, model_path: str) -> None:
+        self._pending_model = model_path
+        self.tabs.setCurrentWidget(self.generate_tab)
+        self.services.catalog.refresh()
+
+    def _select_pending_model(self, choices) -> None:
+        if self._pending_model is None:
+            return
+        target = Path(self._pending_model).resolve()
+        for choice in choices:
+            if Path(choice.model.path).resolve() == target:
+                self.generate_tab.controls.select_key(choice.key)
+                self._pending_model = None
+                return
+
+    def show_about(self) -> None:
+        self._about = AboutDialog(self.services.catalog.models, paths.resources_dir(), self)
+        self._about.show()
+
+    # -- layout and closing
+    def _restore_layout(self) -> None:
+        settings = self.services.settings
+        geometry, state = settings.window_geometry(), settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(settings.value("window/tab", 0, int))
+
+    def save_layout(self) -> None:
+        settings = self.services.settings
+        settings.save_window(self.saveGeometry(), self.saveState())
+        settings.set_value("window/tab", self.tabs.currentIndex())
+        self.generate_tab.save_settings()
+        self.train_tab.save_settings()
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        training = self.services.training
+        if training.is_active:
+            if self._closing or not self.confirm_close_training():
+                event.ignore()
+                return
+            self._closing = True  # close again once the run has saved its checkpoint and ended
+            self.statusBar().showMessage("Stopping training and saving the checkpoint…")
+            training.stop()
+            event.ignore()
+            return
+        self.save_layout()
+        self.services.shutdown()
+        event.accept()
+
+    def _on_training_state(self, state: str) -> None:
+        if self._closing and not self.services.training.is_active:
+            QTimer.singleShot(0, self.close)

@@ -1,0 +1,110 @@
+"""Log-mel spectrogram view: seconds across, Hz (on the mel scale) up, a perceptual colour map, a playhead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+COLORMAP_NAME = "magma"
+
+_TICK_HZ = (50, 100, 200, 500, 1000, 2000, 4000, 8000, 16000)
+
+
+def hz_label(hz: float) -> str:
+    return f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}"
+
+
+def mel_axis_ticks(band_hz: np.ndarray) -> list[tuple[float, str]]:
+    """Tick positions (in band units, band ``i`` spans ``[i, i+1)``) for round Hz values inside the bands,
+    at least ``n_mels / 16`` bands apart.
+
+    ``band_hz``: (n_mels,) increasing centre frequencies. Positions interpolate on the band index, so the
+    labels sit where those frequencies are drawn on the mel-scaled image.
+    """
+    band_hz = np.asarray(band_hz, dtype=np.float64)
+    if band_hz.size < 2:
+        return []
+    index = np.arange(band_hz.size, dtype=np.float64) + 0.5
+    min_gap = band_hz.size / 16  # labels closer than this overlap on a small plot: keep the higher one
+    ticks: list[tuple[float, str]] = []
+    for hz in reversed(_TICK_HZ):
+        if band_hz[0] <= hz <= band_hz[-1]:
+            position = float(np.interp(hz, band_hz, index))
+            if not ticks or ticks[-1][0] - position >= min_gap:
+                ticks.append((position, hz_label(hz)))
+    return ticks[::-1]
+
+
+class SpectrogramView(QWidget):
+    """Shows a mel image ``(n_mels, frames)`` in [0, 1] with fixed levels 0..1 (so takes compare honestly).
+
+    Click to emit ``seek_requested(seconds)``; the wheel zooms the time axis, dragging pans it.
+    """
+
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, compact: bool = False) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="k")
+        self.plot.setMenuEnabled(False)
+        item = self.plot.getPlotItem()
+        item.hideButtons()
+        item.setLabel("bottom", "time", units="s")
+        if not compact:
+            item.setLabel("left", "frequency (Hz, mel scale)")
+        self.view_box = item.getViewBox()
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get(COLORMAP_NAME))
+        self.plot.addItem(self.image)
+        self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#7fd3ff", width=2))
+        self.playhead.setVisible(False)
+        self.plot.addItem(self.playhead)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self.duration_seconds = 0.0
+        self.mel: np.ndarray | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    def set_mel(self, mel: np.ndarray, frame_seconds: float, band_hz: np.ndarray) -> None:
+        """``mel``: (n_mels, frames) in [0, 1]; ``frame_seconds``: hop in s; ``band_hz``: (n_mels,) in Hz."""
+        mel = np.asarray(mel, dtype=np.float32)
+        if mel.ndim != 2:
+            raise ValueError(f"mel must be (n_mels, frames), got shape {mel.shape}")
+        n_mels, frames = mel.shape
+        self.mel = mel
+        self.duration_seconds = frames * float(frame_seconds)
+        self.image.setImage(mel, autoLevels=False, levels=(0.0, 1.0))
+        self.image.setRect(QRectF(0.0, 0.0, self.duration_seconds, float(n_mels)))
+        self.plot.getPlotItem().getAxis("left").setTicks([mel_axis_ticks(band_hz)])
+        self.view_box.setLimits(
+            xMin=0.0,
+            xMax=self.duration_seconds,
+            yMin=0.0,
+            yMax=float(n_mels),
+            minXRange=min(0.05, self.duration_seconds),
+        )
+        self.view_box.setRange(xRange=(0.0, self.duration_seconds), yRange=(0.0, float(n_mels)), padding=0)
+        self.playhead.setValue(0.0)
+        self.playhead.setVisible(True)
+
+    def clear(self) -> None:
+        self.mel = None
+        self.duration_seconds = 0.0
+        self.image.clear()
+        self.playhead.setVisible(False)
+
+    def set_position(self, seconds: float) -> None:
+        self.playhead.setValue(float(seconds))
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.mel is None:
+            return
+        position = event.scenePos()
+        if not self.view_box.sceneBoundingRect().contains(position):
+            return
+        seconds = self.view_box.mapSceneToView(position).x()
+        self.seek_requested.emit(float(min(max(seconds, 0.0), self.duration_seconds)))

@@ -1,0 +1,95 @@
+"""Take history: this session's takes, to show, replay, compare at the same moment, reuse and export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from melodygan_desktop.services.generation import Take
+
+
+class TakeHistory(QWidget):
+    """Newest take on top. Selecting a take emits ``take_selected(take)``: it is shown and switched to at
+    the current play position, so clicking through takes compares them at the same moment.
+    ``play_requested(take)`` (double-click or Play) plays it from the start; ``reuse_requested(take)``
+    copies its seed and settings back; ``export_requested(take)`` exports it. At most ``capacity`` takes
+    are kept (a 10-minute take is ~50 MB of audio).
+    """
+
+    take_selected = Signal(object)
+    play_requested = Signal(object)
+    reuse_requested = Signal(object)
+    export_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, capacity: int = 30) -> None:
+        super().__init__(parent)
+        self.capacity = capacity
+        self.list = QListWidget()
+        self.list.setToolTip(
+            "Click: switch takes at the same moment (compare). Double-click: play from the start"
+        )
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play the selected take from the start")
+        self.reuse_button = QPushButton("Reuse seed")
+        self.export_button = QPushButton("Export…")
+        buttons = QHBoxLayout()
+        for button in (self.play_button, self.reuse_button, self.export_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Takes"))
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.play_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.play_button.clicked.connect(lambda: self._emit_for_selected(self.play_requested))
+        self.reuse_button.clicked.connect(lambda: self._emit_for_selected(self.reuse_requested))
+        self.export_button.clicked.connect(lambda: self._emit_for_selected(self.export_requested))
+        self._update_buttons()
+
+    def add(self, take: Take, select: bool = True) -> None:
+        item = QListWidgetItem(take.title())
+        item.setData(Qt.ItemDataRole.UserRole, take)
+        item.setToolTip(
+            f"{take.model_name}\n{take.request.method}\n{take.export_metadata().get('genre', '')}"
+        )
+        self.list.blockSignals(True)
+        self.list.insertItem(0, item)
+        while self.list.count() > self.capacity:
+            self.list.takeItem(self.list.count() - 1)
+        if select:
+            self.list.setCurrentRow(0)
+        self.list.blockSignals(False)
+        self._update_buttons()
+
+    def takes(self) -> list[Take]:
+        return [self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(self.list.count())]
+
+    def selected(self) -> Take | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _emit_for_selected(self, signal) -> None:
+        take = self.selected()
+        if take is not None:
+            signal.emit(take)
+
+    def _on_current_changed(self, current: QListWidgetItem | None, previous) -> None:
+        self._update_buttons()
+        if current is not None:
+            self.take_selected.emit(current.data(Qt.ItemDataRole.UserRole))
+
+    def _update_buttons(self) -> None:
+        has = self.list.currentItem() is not None
+        for button in (self.play_button, self.reuse_button, self.export_button):
+            button.setEnabled(has)

@@ -1,0 +1,108 @@
+"""Live view of a training run: progress with steps/s and ETA, loss curves, previews, messages."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
+
+from melodygan_desktop.training.events import Finished, Started, StepMetrics
+from melodygan_desktop.ui.loss_view import LossView
+from melodygan_desktop.ui.preview_strip import PreviewStrip
+
+
+def format_duration(seconds: float) -> str:
+    """``3725 -> "1 h 02 min"``, ``95 -> "1 min 35 s"``, ``inf -> "—"``."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def finished_message(event: Finished) -> tuple[str, bool]:
+    """What to tell the user when a run ends, and whether it is an error."""
+    where = f" Checkpoint: {event.checkpoint}" if event.checkpoint else ""
+    if event.reason == "completed":
+        return f"Training completed at step {event.step}.{where}", False
+    if event.reason == "stopped":
+        return f"Training stopped at step {event.step}; the newest checkpoint is kept.{where}", False
+    if event.reason == "diverged":
+        detail = f" ({event.message})" if event.message else ""
+        return (
+            f"Training diverged at step {event.step}{detail}. The last good checkpoint is kept: try a lower "
+            f"learning rate, a smaller batch, or another preset.{where}",
+            True,
+        )
+    return f"Training failed at step {event.step}: {event.message or 'see the log file'}.{where}", True
+
+
+class TrainMonitor(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("No training run yet")
+        self.rate_label = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.losses = LossView()
+        self.previews = PreviewStrip()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.losses)
+        splitter.addWidget(self.previews)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([480, 320])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.rate_label)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+    def reset(self, total_steps: int) -> None:
+        self.progress.setFormat("%v / %m steps")
+        self.losses.clear()
+        self.previews.clear()
+        self.progress.setRange(0, max(1, total_steps))
+        self.progress.setValue(0)
+        self.rate_label.setText("Preparing data and model…")
+        self.show_message("")
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #e03131; font-weight: bold;" if error else "")
+        self.message.setText(text)
+
+    def on_started(self, event: Started) -> None:
+        self.progress.setRange(0, max(1, event.total_steps))
+        self.progress.setValue(event.start_step)
+        resumed = f", resumed at step {event.start_step}" if event.resumed else ""
+        self.rate_label.setText(f"Training {event.preset} on {event.device}{resumed}…")
+
+    def on_metrics(self, event: StepMetrics) -> None:
+        self.losses.add(event.step, event.losses)
+        self.progress.setMaximum(max(1, event.total_steps))
+        self.progress.setValue(min(event.step, event.total_steps))
+        waiting = (
+            f" · {event.data_wait_fraction:.0%} waiting for data" if event.data_wait_fraction > 0.2 else ""
+        )
+        self.rate_label.setText(
+            f"step {event.step} / {event.total_steps} · {event.steps_per_second:.2f} steps/s · "
+            f"ETA {format_duration(event.eta_seconds)}{waiting}"
+        )
+
+    def on_finished(self, event: Finished) -> None:
+        text, error = finished_message(event)
+        self.show_message(text, error)
+        if event.reason == "completed":
+            self.progress.setValue(self.progress.maximum())
+        self.losses.redraw()

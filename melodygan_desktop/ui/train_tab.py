@@ -1,0 +1,280 @@
+"""Train tab: choose music and a preset, see what the folder holds, train with live losses and previews."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from melodygan_desktop import paths
+from melodygan_desktop.config import MEL_PRESETS, TrainConfig
+from melodygan_desktop.services.container import AppServices
+from melodygan_desktop.services.jobs import Job
+from melodygan_desktop.services.training_session import IDLE, PAUSED, RUNNING
+from melodygan_desktop.threads import default_threads
+from melodygan_desktop.training.events import Finished, Preview
+from melodygan_desktop.ui.data_summary_view import DataSummaryView
+from melodygan_desktop.ui.errors import ErrorReporter
+from melodygan_desktop.ui.file_dialogs import ask_folder
+from melodygan_desktop.ui.train_form import TrainForm
+from melodygan_desktop.ui.train_monitor import TrainMonitor
+
+PREVIEW_TAG = "preview"
+DEFAULT_PRESET = "melodygan-cond"  # genre-conditional: one model for every genre, with morphing
+
+
+class TrainTab(QWidget):
+    """Emits ``status_message(text)`` and ``open_in_generate(model_path)``."""
+
+    status_message = Signal(str)
+    open_in_generate = Signal(str)
+
+    def __init__(self, services: AppServices, errors: ErrorReporter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.errors = errors
+        self.setAcceptDrops(True)
+        self._summary_job: Job | None = None
+        self._summary_key: tuple[str, str] | None = None
+        self.trained_model: str | None = None
+        self.form = TrainForm()
+        self.summary = DataSummaryView()
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.open_button = QPushButton("Open in Generate")
+        self.open_button.setToolTip("Generate with the newest checkpoint of this run")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.form)
+        left_layout.addWidget(self.summary)
+        left_layout.addLayout(buttons)
+        left_layout.addStretch(1)
+        self.monitor = TrainMonitor()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.monitor)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._connect()
+        self.form.folder_edit.setText(services.settings.value("train/folder", "", str))
+        self.form.steps_spin.setValue(
+            services.settings.value("train/steps", self.form.steps_spin.value(), int)
+        )
+        device = self.form.device_combo.findData(services.settings.value("train/device", "auto", str))
+        self.form.device_combo.setCurrentIndex(max(device, 0))
+        self._update_buttons()
+
+    def _connect(self) -> None:
+        session = self.services.training
+        self.form.browse_requested.connect(self.choose_folder)
+        self.form.folder_changed.connect(lambda folder: self.refresh_summary())
+        self.form.preset_changed.connect(lambda name: self.refresh_summary())
+        self.services.catalog.options_loaded.connect(self._on_options)
+        self.services.catalog.models_changed.connect(
+            lambda choices: self.form.set_models(self.services.catalog.models)
+        )
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(session.stop)
+        self.open_button.clicked.connect(
+            lambda: self.trained_model and self.open_in_generate.emit(self.trained_model)
+        )
+        self.monitor.previews.play_requested.connect(self.play_preview)
+        session.started.connect(self.monitor.on_started)
+        session.metrics.connect(self.monitor.on_metrics)
+        session.preview.connect(self.monitor.previews.set_preview)
+        session.checkpoint_saved.connect(
+            lambda event: self.status_message.emit(f"Checkpoint saved at step {event.step}")
+        )
+        session.finished.connect(self._on_finished)
+        session.error.connect(
+            lambda message, details: self.errors.report("Training failed", message, details)
+        )
+        session.state_changed.connect(lambda state: self._update_buttons())
+
+    def _on_options(self, options) -> None:
+        preferred = self.services.settings.value("train/preset", DEFAULT_PRESET, str)
+        self.form.set_presets(options.presets, preferred)
+        self.refresh_summary()
+
+    # -- data folder
+    def choose_folder(self) -> None:
+        folder = ask_folder(self, "Choose a folder of music", self.services.settings.folder("data"))
+        if folder is not None:
+            self.form.set_folder(str(folder))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if urls and Path(urls[0].toLocalFile()).is_dir() and not self.services.training.is_active:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        folder = event.mimeData().urls()[0].toLocalFile()
+        self.form.set_folder(folder)
+        event.acceptProposedAction()
+
+    def refresh_summary(self) -> None:
+        """Prepare the chosen folder off the GUI thread (this also fills the cache training reuses)."""
+        folder, preset = self.form.folder(), self.form.preset()
+        if not folder or preset is None:
+            return
+        key = (folder, preset.mel_preset)
+        if key == self._summary_key:
+            return
+        self._summary_key = key
+        if self._summary_job is not None:
+            self._summary_job.cancel()
+        if not Path(folder).is_dir():
+            self.summary.show_error(f"{folder} is not a folder.")
+            self._update_buttons()
+            return
+        self.services.settings.set_folder("data", Path(folder).parent)
+        self.summary.show_preparing(folder)
+        prepare = self.services.prepare_fn
+        job = self.services.jobs.submit(
+            "prepare data", lambda progress: prepare(Path(folder), key[1], progress)
+        )
+        self._summary_job = job
+        job.progress.connect(
+            lambda fraction: job is self._summary_job and self.summary.show_progress(fraction)
+        )
+        job.message.connect(
+            lambda text: (
+                job is self._summary_job
+                and self.summary.show_progress(self.summary.progress.value() / 1000, text)
+            )
+        )
+        job.result.connect(lambda summary: job is self._summary_job and self.summary.show_summary(summary))
+        job.error.connect(
+            lambda message, details: job is self._summary_job and self.summary.show_error(message)
+        )
+        job.done.connect(lambda: self._summary_done(job))
+        self._update_buttons()
+
+    def _summary_done(self, job: Job) -> None:
+        if job is self._summary_job:
+            self._summary_job = None
+        self._update_buttons()
+
+    # -- training
+    def training_config(self) -> TrainConfig:
+        preset = self.form.preset()
+        steps = self.form.steps_spin.value()
+        return TrainConfig(
+            data_dir=self.form.folder(),
+            preset=preset.name if preset else "melodygan-cond",
+            steps=steps,
+            batch_size=self.form.batch_spin.value(),
+            lr_g=self.form.lr_g_spin.value(),
+            lr_d=self.form.lr_d_spin.value(),
+            device=self.form.device(),
+            threads=default_threads(),
+            init_from=self.form.init_from(),
+            cache_dir=str(paths.cache_dir()),
+            checkpoint_every=max(10, min(500, steps // 4)),
+            log_every=max(1, min(10, steps // 100)),
+            preview_every=max(10, min(250, steps // 10)),
+        )
+
+    def start(self) -> bool:
+        if self.services.training.is_active or self.summary.summary is None:
+            return False
+        config = self.training_config()
+        run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
+        self.trained_model = None
+        self.monitor.reset(config.steps)
+        preset = self.form.preset()
+        if preset is not None and self.services.catalog.options is not None:
+            mel = MEL_PRESETS[preset.mel_preset]
+            self.monitor.previews.set_axes(
+                mel.hop_length / mel.sample_rate, self.services.catalog.options.band_hz.get(preset.mel_preset)
+            )
+        self.save_settings()
+        self.services.training.start(config, run_dir)
+        self.status_message.emit(f"Training {config.preset} in {run_dir}")
+        return True
+
+    def toggle_pause(self) -> None:
+        session = self.services.training
+        session.resume() if session.state == PAUSED else session.pause()
+
+    def _update_buttons(self) -> None:
+        state = self.services.training.state
+        idle = state == IDLE
+        ready = self.summary.summary is not None and self._summary_job is None
+        self.start_button.setEnabled(idle and ready and self.form.preset() is not None)
+        self.pause_button.setEnabled(state in (RUNNING, PAUSED))
+        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        self.stop_button.setEnabled(state in (RUNNING, PAUSED))
+        self.open_button.setEnabled(idle and self.trained_model is not None)
+        self.form.set_editable(idle)
+
+    def _on_finished(self, event: Finished) -> None:
+        self.monitor.on_finished(event)
+        self.status_message.emit(self.monitor.message.text())
+        if event.checkpoint and event.reason != "failed":
+            self._install_model(Path(event.checkpoint))
+        self._update_buttons()
+
+    def _install_model(self, checkpoint: Path) -> None:
+        """Copy the newest checkpoint into the user's models so the genre picker lists it from now on."""
+        run_name = self.services.training.run_dir.name if self.services.training.run_dir else checkpoint.name
+        export = self.services.export_model_fn
+        job = self.services.jobs.submit("install model", lambda progress: export(checkpoint, run_name))
+        job.result.connect(self._on_model_installed)
+        job.error.connect(
+            lambda message, details: self.errors.report("Could not add the trained model", message, details)
+        )
+
+    def _on_model_installed(self, path: Path) -> None:
+        self.trained_model = str(path)
+        self.services.catalog.refresh()
+        self._update_buttons()
+        self.status_message.emit(f"Model saved to {path}: open it in the Generate tab")
+
+    # -- previews
+    def play_preview(self, index: int) -> None:
+        preview: Preview | None = self.monitor.previews.preview
+        if preview is None:
+            return
+        playback = self.services.playback
+        if preview.audio is not None and index < len(preview.audio):
+            playback.load(preview.audio[index], preview.sample_rate, PREVIEW_TAG)
+            playback.play() or self._no_audio()
+            return
+        preset = self.form.preset()
+        invert, mel = self.services.invert_preview_fn, preview.mels[index]
+        mel_preset = preset.mel_preset if preset else "paper000-10s"
+        job = self.services.jobs.submit("invert preview", lambda progress: invert(mel, mel_preset))
+        job.result.connect(
+            lambda audio: (
+                playback.load(audio, preview.sample_rate, PREVIEW_TAG),
+                playback.play() or self._no_audio(),
+            )
+        )
+        job.error.connect(
+            lambda message, details: self.errors.report("Could not play the preview", message, details)
+        )
+
+    def _no_audio(self) -> None:
+        self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+
+    def save_settings(self) -> None:
+        settings = self.services.settings
+        settings.set_value("train/folder", self.form.folder())
+        settings.set_value("train/steps", self.form.steps_spin.value())
+        settings.set_value("train/device", self.form.device())
+        if self.form.preset() is not None:
+            settings.set_value("train/preset", self.form.preset().name)

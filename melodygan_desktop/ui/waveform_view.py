@@ -1,0 +1,85 @@
+"""Waveform view: peak envelope recomputed for the visible range, zoom/pan, playhead, click to seek."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from melodygan_desktop.ui.envelope import PeakEnvelope, zigzag
+
+
+class WaveformView(QWidget):
+    """Shows a mono clip; the wheel zooms time, dragging pans, a click emits ``seek_requested(seconds)``."""
+
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="#111")
+        self.plot.setMenuEnabled(False)
+        item = self.plot.getPlotItem()
+        item.hideButtons()
+        item.setLabel("bottom", "time", units="s")
+        item.setLabel("left", "amplitude")
+        self.view_box = item.getViewBox()
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.view_box.setYRange(-1.0, 1.0, padding=0.02)
+        self.curve = pg.PlotDataItem(pen=pg.mkPen("#8fd18f", width=1))
+        self.plot.addItem(self.curve)
+        self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#7fd3ff", width=2))
+        self.playhead.setVisible(False)
+        self.plot.addItem(self.playhead)
+        self.envelope: PeakEnvelope | None = None
+        self.view_box.sigXRangeChanged.connect(self._redraw)
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    def set_audio(self, audio: np.ndarray, sample_rate: int) -> None:
+        """``audio``: (samples,) float32 in [-1, 1] at ``sample_rate`` Hz."""
+        self.envelope = PeakEnvelope(audio, sample_rate)
+        duration = self.envelope.duration_seconds
+        peak = float(np.max(np.abs(self.envelope.audio))) if len(self.envelope.audio) else 0.0
+        limit = max(1.0, peak)
+        self.view_box.setLimits(xMin=0.0, xMax=duration, minXRange=min(0.002, duration) or None)
+        self.view_box.setYRange(-limit, limit, padding=0.02)
+        self.view_box.setXRange(0.0, duration, padding=0)
+        self.playhead.setValue(0.0)
+        self.playhead.setVisible(True)
+        self._redraw()
+
+    def clear(self) -> None:
+        self.envelope = None
+        self.curve.setData([], [])
+        self.playhead.setVisible(False)
+
+    def set_position(self, seconds: float) -> None:
+        self.playhead.setValue(float(seconds))
+
+    def visible_points(self) -> int:
+        """How many points the curve draws now (bounded by twice the plot's pixel width)."""
+        data = self.curve.getData()[0]
+        return 0 if data is None else len(data)
+
+    def _redraw(self, *args) -> None:
+        if self.envelope is None:
+            return
+        start, stop = self.view_box.viewRange()[0]
+        bins = max(200, int(self.view_box.width() or 800))
+        times, lows, highs = self.envelope.window(start, stop, bins)
+        if lows is highs:  # raw samples: a plain line
+            self.curve.setData(times, lows)
+        else:
+            self.curve.setData(*zigzag(times, lows, highs))
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.envelope is None:
+            return
+        position = event.scenePos()
+        if not self.view_box.sceneBoundingRect().contains(position):
+            return
+        seconds = self.view_box.mapSceneToView(position).x()
+        self.seek_requested.emit(float(min(max(seconds, 0.0), self.envelope.duration_seconds)))

@@ -1,0 +1,166 @@
+"""End to end on a tiny generated corpus: classifier from folders, a briefly trained generator, the
+evaluation report (API and ``melodygan evaluate``), and ``melodygan classifier train``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from evalhelpers import GENRES, TINY_MEL, write_corpus
+
+from melodygan_desktop.cli import main
+from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.evaluation.classifier_files import load_classifier
+from melodygan_desktop.evaluation.classifier_pipeline import train_classifier_folder
+from melodygan_desktop.evaluation.data import is_split_corpus, load_split, load_splits
+from melodygan_desktop.evaluation.markdown import report_markdown
+from melodygan_desktop.evaluation.report import EvaluationError, check_compatible, evaluate_model
+from melodygan_desktop.evaluation.train_classifier import ClassifierTrainConfig
+from melodygan_desktop.training.loop import train
+
+FAST = ClassifierTrainConfig(epochs=5, batch_size=8, learning_rate=3e-3, crop_frames=32, patience=3)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluation")
+    corpus = write_corpus(root / "corpus", TINY_MEL, {"train": 4, "validation": 2, "test": 3})
+    return root, corpus
+
+
+@pytest.fixture(scope="module")
+def classifier(workspace):
+    root, corpus = workspace
+    build = train_classifier_folder(
+        corpus, root / "classifier", mel=TINY_MEL, config=FAST, cache_dir=root / "cache"
+    )
+    return build
+
+
+@pytest.fixture(scope="module")
+def generator_run(workspace):
+    root, corpus = workspace
+    config = TrainConfig(
+        data_dir=str(corpus / "train"), preset="melodygan-cond", steps=2, batch_size=4, mel=TINY_MEL,
+        threads=1, checkpoint_every=2, log_every=1, preview_every=2, preview_count=1,
+        cache_dir=str(root / "cache"),
+    )  # fmt: skip
+    events = list(train(config, root / "run"))
+    assert events[-1].reason == "completed"
+    return root / "run"
+
+
+def test_corpus_splits_are_read_by_folder(workspace):
+    root, corpus = workspace
+    assert is_split_corpus(corpus) and not is_split_corpus(corpus / "train")
+    splits = load_splits(corpus, TINY_MEL, cache_dir=root / "cache")
+    assert splits.layout == "corpus" and splits.genres == GENRES
+    assert splits.test is not None and set(splits.test.counts().values()) == {9}
+    assert len(splits.train) == 24 and len(splits.validation) == 12
+    folder = load_splits(corpus / "train", TINY_MEL, cache_dir=root / "cache", val_fraction=0.25)
+    assert folder.layout == "folder" and folder.test is None and len(folder.validation) > 0
+
+
+def test_classifier_from_folders_is_tested_and_carded(classifier):
+    assert classifier.test_split == "test" and classifier.test.accuracy > 0.9
+    folder = classifier.classifier.path
+    card = (folder / "card.md").read_text()
+    assert "lowchords" in card and "recall" in card and "ceiling" in card
+    meta = load_classifier(folder).meta
+    assert meta.metrics["test"]["accuracy"] == pytest.approx(classifier.test.accuracy)
+    assert meta.metrics["clips"]["test"] == {"lowchords": 9, "noisebursts": 9}
+
+
+def test_evaluate_model_report(workspace, classifier, generator_run):
+    root, corpus = workspace
+    real = load_split(corpus, TINY_MEL, "test", cache_dir=root / "cache")
+    stages = set()
+    report = evaluate_model(
+        generator_run, classifier.classifier, real, n_per_genre=4, method="griffin-lim",
+        progress=lambda stage, done, total: stages.add(stage),
+    )  # fmt: skip
+    assert stages == {"generating", "resynthesising griffin-lim", "embedding"}
+    assert set(report["genres"]) == set(GENRES)
+    for values in report["genres"].values():
+        assert 0 <= values["generated_accuracy"] <= 1 and values["real_accuracy"] > 0.5
+        assert values["fd_floor"] >= 0 and values["fd_generated"] >= 0
+        assert values["fd_resynth"]["griffin-lim"] >= 0
+        assert (
+            values["clips"]["generated"] == 4 and values["clips"]["floor"] + values["clips"]["reference"] == 9
+        )
+    overall = report["overall"]
+    assert overall["fd_generated"] > overall["fd_floor"]  # two training steps do not make music
+    assert sum(map(sum, report["confusion"]["counts"])) == 8
+    json.dumps(report, allow_nan=False)
+    text = report_markdown(report)
+    assert "**overall**" in text and "FD griffin-lim" in text
+
+
+def test_unknown_method_is_refused_before_any_work(workspace, classifier, generator_run):
+    root, corpus = workspace
+    real = load_split(corpus, TINY_MEL, "test", cache_dir=root / "cache")
+    with pytest.raises(EvaluationError, match="unknown inversion method"):
+        evaluate_model(generator_run, classifier.classifier, real, n_per_genre=2, method="wavenet")
+
+
+def test_mismatched_settings_are_refused(classifier):
+    with pytest.raises(EvaluationError, match="n_mels"):
+        check_compatible(classifier.classifier.mel, dataclasses.replace(TINY_MEL, n_mels=64), "model")
+    check_compatible(classifier.classifier.mel, TINY_MEL.with_clip_seconds(2.0), "model")  # length is free
+
+
+def test_evaluate_command_writes_json(workspace, classifier, generator_run, capsys):
+    root, corpus = workspace
+    out = root / "report.json"
+    code = main([
+        "evaluate", str(generator_run), "--data", str(corpus),
+        "--classifier", str(classifier.classifier.path), "--per-genre", "3", "--method", "griffin-lim",
+        "--json", str(out), "--cache-dir", str(root / "cache"), "--threads", "1",
+    ])  # fmt: skip
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["format"] == "melodygan-evaluation" and report["settings"]["n_per_genre"] == 3
+    assert np.isfinite(report["overall"]["fd_generated"])
+    assert "| **overall** |" in capsys.readouterr().out
+
+
+def test_evaluate_command_errors(workspace, generator_run, capsys, monkeypatch):
+    root, corpus = workspace
+    monkeypatch.setattr(
+        "melodygan_desktop.evaluation.classifier_files.bundled_classifier_path",
+        lambda: root / "no-classifier",
+    )
+    assert main(["evaluate", str(generator_run), "--data", str(root / "missing")]) == 2
+    assert main(["evaluate", str(generator_run), "--data", str(corpus)]) == 2  # no bundled classifier here
+    assert "classifier train" in capsys.readouterr().err
+
+
+def test_classifier_train_command(workspace, capsys):
+    root, corpus = workspace
+    out = root / "cli-classifier"
+    args = ["classifier", "train", str(corpus), "-o", str(out), "--epochs", "1", "--batch-size", "8",
+            "--crop-frames", "32", "--clip-seconds", "1", "--cache-dir", str(root / "cache"),
+            "--threads", "1"]  # fmt: skip
+    assert main(args) == 0
+    assert "accuracy" in capsys.readouterr().out
+    assert load_classifier(out).genres == GENRES
+    assert main(args) == 2  # refuses to replace without --force
+    assert main([*args, "--force"]) == 0
+
+
+def test_unconditional_model_gets_overall_distance_only(workspace, classifier):
+    from melodygan_desktop.checkpoints import CheckpointMeta, save_checkpoint
+    from melodygan_desktop.models.presets import get_preset
+
+    root, corpus = workspace
+    generator = get_preset("melodygan-v3").build_generator(TINY_MEL, len(GENRES))
+    meta = CheckpointMeta(preset="melodygan-v3", mel=TINY_MEL, genres=GENRES)
+    folder = save_checkpoint(root / "unconditional", 0, generator.state_dict(), meta)
+    real = load_split(corpus, TINY_MEL, "test", cache_dir=root / "cache")
+    report = evaluate_model(folder, classifier.classifier, real, n_per_genre=3, method=[])
+    assert not report["model"]["conditional"] and report["overall"]["generated_accuracy"] is None
+    assert report["overall"]["fd_generated"] > 0 and report["overall"]["fd_resynth"] == {}
+    assert all(v["fd_generated"] is None for v in report["genres"].values())
+    assert "does not apply" in report_markdown(report)

@@ -1,0 +1,7 @@
+"""Qt offscreen for the services' tests, and their fakes."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

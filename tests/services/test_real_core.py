@@ -1,0 +1,77 @@
+"""The services over the real core: data summary, a 2-step training run in the QThread, then generation
+from the model it installed (train -> "Open in Generate" without the widgets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+
+from melodygan_desktop import paths
+from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.services import core
+from melodygan_desktop.services.generation import CoreGenerator, GenerationRequest
+from melodygan_desktop.services.training_session import TrainingSession
+from melodygan_desktop.training.events import StepMetrics
+
+
+def _music(root, seconds: float = 10.5):
+    rate = 22050
+    t = np.arange(int(seconds * rate)) / rate
+    for genre_index, genre in enumerate(("jazz", "rock")):
+        for track in range(2):
+            tone = np.sin(2 * np.pi * (220 + 50 * genre_index + 7 * track) * t) * np.exp(-2 * (t % 0.5))
+            (root / genre).mkdir(parents=True, exist_ok=True)
+            sf.write(str(root / genre / f"{genre}{track}.wav"), (0.4 * tone).astype(np.float32), rate)
+    (root / "rock" / "notes.wav").write_bytes(b"not audio")
+    return root
+
+
+def test_prepare_summary_reports_tracks_and_skipped_files(tmp_path):
+    folder = _music(tmp_path / "music")
+    messages = []
+    summary = core.prepare_summary(
+        folder, "paper000-10s", lambda fraction, message="": messages.append(message)
+    )
+    assert summary.tracks == 4 and summary.genres == ("jazz", "rock") and summary.clips == 4
+    assert [path.endswith("notes.wav") for path, _ in summary.skipped] == [True]
+    assert messages and "/" in messages[-1]
+
+
+def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_path):
+    folder = _music(tmp_path / "music", seconds=4.5)
+    config = TrainConfig(
+        data_dir=str(folder),
+        preset="melodygan-cond",
+        steps=2,
+        batch_size=2,
+        mel=MelConfig(clip_seconds=2.0),
+        threads=1,
+        checkpoint_every=2,
+        log_every=1,
+        preview_every=2,
+        preview_count=2,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    session = TrainingSession()  # the real core.train, torch threads capped in the training thread
+    metrics = []
+    session.metrics.connect(metrics.append)
+    with qtbot.waitSignal(session.finished, timeout=60000) as blocker:
+        session.start(config, tmp_path / "runs" / "run1")
+    finished = blocker.args[0]
+    assert finished.reason == "completed" and finished.checkpoint, finished
+    assert [m.step for m in metrics if isinstance(m, StepMetrics)] == [1, 2]
+
+    installed = core.export_trained_model(finished.checkpoint, "run1")
+    assert installed == paths.user_models_dir() / "run1"
+    listed = core.find_models()
+    assert [model.genres for model in listed if model.path == installed] == [("jazz", "rock")]
+
+    progress = []
+    take = CoreGenerator()(
+        GenerationRequest(str(installed), {"jazz": 0.5, "rock": 0.5}, 4, 5.0, "nnls-fgla"),
+        lambda fraction, message=None: progress.append(fraction),
+    )
+    assert take.audio.dtype == np.float32 and np.isfinite(take.audio).all()
+    assert abs(take.duration_seconds - 5.0) < 0.05 and take.mel.shape[0] == len(take.band_hz) == 128
+    assert take.band_hz[0] < take.band_hz[-1] and abs(take.frame_seconds - 512 / 22050) < 1e-9
+    assert progress[-1] == 1.0 and take.metadata["seed"] == "4"

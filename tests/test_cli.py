@@ -1,0 +1,74 @@
+"""The command line end to end: train, export, list, generate, prepare, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from melodygan_desktop.cli import main
+
+TRAIN_ARGS = ["--preset", "melodygan-cond", "--steps", "2", "--batch-size", "2", "--clip-seconds", "2",
+              "--threads", "1", "--checkpoint-every", "2", "--device", "cpu"]
+
+
+@pytest.fixture
+def exported_model(genre_folder, tmp_path, _isolated_home):
+    run = tmp_path / "run"
+    assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS]) == 0
+    assert main(["export", str(run), "--name", "my-model"]) == 0
+    return _isolated_home / "models" / "my-model"
+
+
+def test_train_export_list_generate(exported_model, tmp_path, capsys):
+    assert (exported_model / "generator.safetensors").exists() and (exported_model / "meta.json").exists()
+    assert not (exported_model / "training.pt").exists()
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "my-model" in listing and "jazz, rock" in listing and "techno-wgan-gp" in listing
+
+    out = tmp_path / "take.flac"
+    assert main(["generate", "--genre", "jazz:0.5,rock:0.5", "--seconds", "4", "--seed", "7",
+                 "--model", "my-model", "-o", str(out), "--threads", "1"]) == 0
+    audio, rate = soundfile.read(out)
+    assert rate == 22050 and abs(len(audio) / rate - 4.0) < 0.05 and np.abs(audio).max() > 0
+    assert "seed 7" in capsys.readouterr().out
+
+    assert main(["generate", "--genre", "rock", "--seconds", "2", "-o", str(out)]) == 2  # no silent overwrite
+    assert "exists" in capsys.readouterr().err
+
+
+def test_unknown_genre_is_one_line_error(exported_model, tmp_path, capsys):
+    code = main(["generate", "--genre", "polka", "--model", "my-model", "-o", str(tmp_path / "x.wav")])
+    err = capsys.readouterr().err
+    assert code != 0 and "polka" in err and "jazz" in err and "Traceback" not in err
+
+
+def test_missing_folder_and_bad_checkpoint(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    bad = tmp_path / "bad_model"
+    bad.mkdir()
+    (bad / "meta.json").write_text("{not json")
+    (bad / "generator.safetensors").write_bytes(b"junk")
+    code = main(["generate", "--genre", "rock", "--model", str(bad), "-o", str(tmp_path / "x.wav")])
+    err = capsys.readouterr().err
+    assert code == 1 and "meta.json" in err
+
+
+def test_prepare_reports_bad_files(genre_folder, tmp_path, capsys):
+    (genre_folder / "rock" / "broken.wav").write_bytes(b"RIFF\x00\x00")
+    assert main(["prepare", str(genre_folder), "--clip-seconds", "2", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "4 tracks" in out and "broken.wav" in out
+
+
+def test_resume_continues_step_count(genre_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS]) == 0
+    assert main(["train", "--resume", str(run), "--steps", "4", "--threads", "1", "--device", "cpu"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps[-1] == 4 and (run / "step_00000004").is_dir()

@@ -1,0 +1,136 @@
+"""The real training entry point: a few steps on generated audio, exact resume, stop, divergence, fine-tune."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from melodygan_desktop import checkpoints
+from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.inference import generate
+from melodygan_desktop.training.errors import TrainingError
+from melodygan_desktop.training.events import CheckpointSaved, Finished, Preview, Started, StepMetrics
+from melodygan_desktop.training.loop import train
+
+SHORT_MEL = MelConfig(clip_seconds=2.0)
+
+
+def config_for(folder, tmp_path, **overrides) -> TrainConfig:
+    values = dict(
+        data_dir=str(folder), preset="melodygan-v3", steps=4, batch_size=2, mel=SHORT_MEL, threads=1,
+        checkpoint_every=2, log_every=1, preview_every=2, preview_count=2, cache_dir=str(tmp_path / "cache"),
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def losses_by_step(events) -> dict[int, dict[str, float]]:
+    return {e.step: e.losses for e in events if isinstance(e, StepMetrics)}
+
+
+@pytest.mark.parametrize("preset", ["melodygan-v3", "melodygan-cond"])
+def test_train_then_generate(genre_folder, tmp_path, preset):
+    run = tmp_path / "run"
+    events = list(train(config_for(genre_folder, tmp_path, preset=preset, steps=2), run))
+    assert isinstance(events[0], Started) and events[0].data.genres == ("jazz", "rock")
+    assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
+    assert [e.step for e in events if isinstance(e, StepMetrics)] == [1, 2]
+    for metrics in (e for e in events if isinstance(e, StepMetrics)):
+        assert {"d/loss", "g/adv"} <= set(metrics.losses) and all(np.isfinite(list(metrics.losses.values())))
+    preview = next(e for e in events if isinstance(e, Preview))
+    assert preview.mels.shape == (2, 128, SHORT_MEL.frames) and 0 <= preview.mels.min() <= preview.mels.max() <= 1
+    assert any(isinstance(e, CheckpointSaved) for e in events)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+
+    model = checkpoints.load_generator(run)
+    take = generate(model, "rock", seed=3, seconds=3.0)
+    assert take.audio.shape[0] == SHORT_MEL.samples_for_frames(SHORT_MEL.frames_for_seconds(3.0))
+    assert np.isfinite(take.audio).all() and take.mel.shape[0] == 128
+
+
+def test_resume_matches_uninterrupted_run(genre_folder, tmp_path):
+    whole = losses_by_step(train(config_for(genre_folder, tmp_path), tmp_path / "whole"))
+    part_dir = tmp_path / "part"
+    first = list(train(config_for(genre_folder, tmp_path, steps=2), part_dir))
+    assert first[-1].reason == "completed"
+    resumed = list(train(config_for(genre_folder, tmp_path, steps=4), part_dir))
+    assert resumed[0].resumed and resumed[0].start_step == 2
+    again = losses_by_step(resumed)
+    assert sorted(again) == [3, 4]
+    for step in (3, 4):
+        for key in ("d/loss", "g/adv"):
+            assert again[step][key] == pytest.approx(whole[step][key], rel=1e-5, abs=1e-7)
+    steps = [json.loads(line)["step"] for line in (part_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_stop_saves_and_reports(genre_folder, tmp_path):
+    calls = {"n": 0}
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 1  # stop before the second step
+
+    events = list(train(config_for(genre_folder, tmp_path, steps=50), tmp_path / "run", should_stop))
+    finished = events[-1]
+    assert finished.reason == "stopped" and finished.step == 1
+    assert finished.checkpoint and checkpoints.load_generator(finished.checkpoint).meta.step == 1
+
+
+def test_divergence_keeps_last_good_checkpoint(genre_folder, tmp_path, monkeypatch):
+    from melodygan_desktop.training import loop
+
+    real_step = loop.train_step
+
+    def failing_step(state, next_batch, step, context):
+        values = real_step(state, next_batch, step, context)
+        if step >= 2:  # the third step blows up
+            values["g/adv"] = float("nan")
+        return values
+
+    monkeypatch.setattr(loop, "train_step", failing_step)
+    events = list(train(config_for(genre_folder, tmp_path, steps=6), tmp_path / "run"))
+    finished = events[-1]
+    assert finished.reason == "diverged" and finished.step == 3
+    assert "non-finite g/adv" in finished.message and "step_00000002" in finished.message
+    assert checkpoints.load_generator(finished.checkpoint).meta.step == 2
+
+
+def test_exploding_gradients_stop_training(genre_folder, tmp_path):
+    config = config_for(genre_folder, tmp_path, steps=6, max_grad_norm=1e-9)
+    finished = list(train(config, tmp_path / "run"))[-1]
+    assert finished.reason == "diverged" and "grad_norm" in finished.message
+    assert finished.checkpoint is None and "no checkpoint" in finished.message
+
+
+def test_resume_with_other_settings_is_refused(genre_folder, tmp_path):
+    list(train(config_for(genre_folder, tmp_path, steps=2), tmp_path / "run"))
+    changed = dataclasses.replace(config_for(genre_folder, tmp_path), batch_size=3)
+    with pytest.raises(TrainingError, match="batch_size"):
+        list(train(changed, tmp_path / "run"))
+
+
+def test_fine_tune_adds_a_genre(genre_folder, tmp_path):
+    base_run = tmp_path / "base"
+    list(train(config_for(genre_folder, tmp_path, preset="melodygan-cond", steps=2), base_run))
+    new_folder = tmp_path / "more"
+    (new_folder / "ambient").mkdir(parents=True)
+    for source in (genre_folder / "jazz").iterdir():
+        (new_folder / "ambient" / source.name).write_bytes(source.read_bytes())
+    config = config_for(new_folder, tmp_path, preset="melodygan-cond", steps=2, init_from=str(base_run))
+    events = list(train(config, tmp_path / "tuned"))
+    assert events[-1].reason == "completed"
+    model = checkpoints.load_generator(tmp_path / "tuned")
+    assert model.meta.genres == ("jazz", "rock", "ambient")
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(genre_folder, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(TrainingError, match="CUDA"):
+        list(train(config_for(genre_folder, tmp_path, device="cuda"), tmp_path / "run"))

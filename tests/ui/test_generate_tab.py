@@ -1,0 +1,160 @@
+"""Generate tab over fakes: genre picker, seed, generation off the GUI thread, views, playback, export."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+
+def _generate(qtbot, window):
+    tab = window.generate_tab
+    with qtbot.waitSignal(window.services.generation.take_ready, timeout=5000):
+        qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(tab.generate_button.isEnabled, timeout=2000)
+    return tab.current_take
+
+
+def test_picker_lists_every_genre_bundled_first(window):
+    combo = window.generate_tab.controls.genre_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert labels[:3] == [
+        "blues  —  Bundled conditional",
+        "jazz  —  Bundled conditional",
+        "rock  —  Bundled conditional",
+    ]
+    assert labels[3].startswith("My techno: all genres") and "(yours)" in labels[3]
+    methods = window.generate_tab.controls.method_combo
+    assert methods.currentText() == "nnls-fgla" and methods.count() == 3
+
+
+def test_generate_shows_the_take_and_seed_is_reusable(qtbot, window):
+    tab = window.generate_tab
+    controls = tab.controls
+    controls.genre_combo.setCurrentIndex(1)  # jazz
+    controls.seconds_spin.setValue(6.0)
+    take = _generate(qtbot, window)
+    generator = window.services.generation._generate_fn
+    request = generator.requests[-1]
+    assert request.genre == "jazz" and request.seconds == 6.0 and request.method == "nnls-fgla"
+    assert controls.seed() == request.seed  # the seed used is shown
+    assert take is not None and take.number == 1
+    assert tab.spectrogram.mel is not None and tab.spectrogram.duration_seconds > 5.9
+    assert tab.waveform.visible_points() > 0
+    assert window.services.playback.tag == "generate"
+    assert tab.history.list.count() == 1 and tab.export_button.isEnabled()
+
+    # keep the seed: the same request again
+    controls.new_seed_box.setChecked(False)
+    _generate(qtbot, window)
+    assert generator.requests[-1].seed == request.seed
+    # reuse seed from the history restores an older take's settings
+    controls.set_seed(5)
+    tab.reuse_settings(take)
+    assert controls.seed() == request.seed and not controls.new_seed_box.isChecked()
+
+
+def test_generation_runs_off_the_gui_thread_with_progress(qtbot, window, fakes):
+    seen_threads = []
+    slow = fakes.FakeGenerator(delay=0.3)
+
+    def generate(request, progress):
+        seen_threads.append(threading.current_thread() is threading.main_thread())
+        return slow(request, progress)
+
+    window.services.generation._generate_fn = generate
+    tab = window.generate_tab
+    with qtbot.waitSignal(window.services.generation.progress, timeout=3000):
+        tab.generate()
+    assert tab.progress.isVisible() and not tab.generate_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.current_take is not None, timeout=3000)
+    assert seen_threads == [False]
+    qtbot.waitUntil(lambda: tab.generate_button.isEnabled(), timeout=1000)
+    assert not tab.progress.isVisible()
+
+
+def test_genre_morph_blends_two_genres(qtbot, window):
+    controls = window.generate_tab.controls
+    controls.genre_combo.setCurrentIndex(0)  # blues of the conditional model
+    assert controls.morph_box.isEnabled()
+    controls.morph_box.setChecked(True)
+    controls.morph_combo.setCurrentText("rock")
+    controls.morph_slider.setValue(30)
+    take = _generate(qtbot, window)
+    assert take.request.genre == {"blues": 0.7, "rock": 0.3}
+    assert take.default_file_stem().startswith("blues-rock30_seed")
+    controls.genre_combo.setCurrentIndex(3)  # unconditional model: no morph
+    assert not controls.morph_box.isEnabled() and not controls.morph_box.isChecked()
+
+
+def test_space_toggles_playback_and_clicks_seek(qtbot, window):
+    tab = window.generate_tab
+    _generate(qtbot, window)
+    playback = window.services.playback
+    window.toggle_play()
+    assert playback.state == "playing"
+    qtbot.waitUntil(lambda: tab.spectrogram.playhead.value() > 0, timeout=3000)
+    window.toggle_play()
+    assert playback.state == "paused"
+    tab.spectrogram.seek_requested.emit(3.0)
+    assert abs(playback.position_seconds - 3.0) < 1e-6
+    assert abs(tab.waveform.playhead.value() - 3.0) < 1e-6
+    tab.waveform.seek_requested.emit(1.5)
+    assert abs(tab.spectrogram.playhead.value() - 1.5) < 1e-6
+
+
+def test_compare_switches_takes_at_the_same_moment(qtbot, window):
+    tab = window.generate_tab
+    first = _generate(qtbot, window)
+    second = _generate(qtbot, window)
+    assert tab.history.takes() == [second, first]
+    tab.seek(2.0)
+    tab.history.list.setCurrentRow(1)  # clicking another take keeps the moment
+    assert tab.current_take is first
+    assert abs(window.services.playback.position_seconds - 2.0) < 1e-6
+    tab.history.play_button.click()  # Play starts it from the top
+    assert window.services.playback.state == "playing"
+    assert window.services.playback.position_seconds < 0.5
+
+
+def test_export_uses_a_default_name_and_writes_metadata(qtbot, window, make_services, tmp_path):
+    written = []
+    window.services.write_audio_fn = lambda path, audio, rate, metadata: written.append(
+        (path, audio, rate, metadata)
+    )
+    take = _generate(qtbot, window)
+    with qtbot.waitSignal(window.generate_tab.exported, timeout=3000):
+        window.generate_tab.export_take()
+    default = window.asked_paths[-1]
+    assert default.name == f"{take.genre_label}_seed{take.request.seed}.wav"
+    path, audio, rate, metadata = written[-1]
+    assert path == tmp_path / default.name and rate == 22050
+    assert np.array_equal(audio, take.audio)
+    assert metadata["seed"] == str(take.request.seed) and metadata["method"] == take.request.method
+
+
+def test_export_cancel_writes_nothing(qtbot, window):
+    written = []
+    window.services.write_audio_fn = lambda *args: written.append(args)
+    window.generate_tab.ask_save_path = lambda default: None
+    _generate(qtbot, window)
+    window.generate_tab.export_take()
+    qtbot.wait(50)
+    assert written == []
+
+
+def test_errors_are_reported_not_raised(qtbot, window, fakes):
+    window.services.generation._generate_fn = fakes.FakeGenerator(error=RuntimeError("weights corrupt"))
+    with qtbot.waitSignal(window.services.generation.failed, timeout=3000):
+        window.generate_tab.generate()
+    assert window.errors.reported[-1] == ("Generation failed", "RuntimeError: weights corrupt")
+    qtbot.waitUntil(lambda: window.generate_tab.generate_button.isEnabled(), timeout=1000)
+
+
+def test_model_card_opens(qtbot, window):
+    window.generate_tab.controls.card_button.click()
+    dialog = window.generate_tab._card_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "Bundled conditional" in dialog.browser.toPlainText()
+    dialog.close()

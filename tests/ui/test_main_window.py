@@ -1,0 +1,110 @@
+"""Main window: remembered settings, closing during training, About, no-audio status, shortcuts."""
+
+from __future__ import annotations
+
+from melodygan_desktop.services.settings import AppSettings
+from melodygan_desktop.ui.dialogs import AboutDialog, model_card_markdown, resource_licence_files
+
+
+def test_settings_are_remembered(qtbot, make_services, tmp_path):
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    settings_path = tmp_path / "remembered.ini"
+    services = make_services(settings=AppSettings(settings_path))
+    first = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(first)
+    first.show()
+    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+        first.start_background_work()
+    first.generate_tab.controls.genre_combo.setCurrentIndex(2)
+    first.generate_tab.controls.seconds_spin.setValue(42.0)
+    first.generate_tab.controls.method_combo.setCurrentText("griffin-lim")
+    first.train_tab.form.folder_edit.setText(str(tmp_path))
+    first.tabs.setCurrentIndex(1)
+    first.resize(720, 560)
+    first.close()
+    assert settings_path.is_file()
+
+    services = make_services(settings=AppSettings(settings_path))
+    second = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(second)
+    second.show()
+    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+        second.start_background_work()
+    controls = second.generate_tab.controls
+    assert second.tabs.currentIndex() == 1
+    assert controls.seconds_spin.value() == 42.0
+    assert controls.method_combo.currentText() == "griffin-lim"
+    assert controls.current_choice().genre == "rock"
+    assert second.train_tab.form.folder() == str(tmp_path)
+    assert second.size().width() == 720
+
+
+def test_closing_during_training_asks_then_stops_cleanly(qtbot, make_services, tmp_path, fakes):
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    services = make_services(train_fn=fakes.FakeTrain(steps=100000, step_seconds=0.005))
+    answers = [False, True]
+    window = MainWindow(services, show_dialogs=False, confirm_close_training=lambda: answers.pop(0))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+        window.start_background_work()
+    window.train_tab.form.set_folder(str(tmp_path))
+    qtbot.waitUntil(window.train_tab.start_button.isEnabled, timeout=3000)
+    window.train_tab.start()
+    qtbot.waitUntil(lambda: window.train_tab.monitor.progress.value() > 2, timeout=3000)
+    window.close()  # answered "no": keeps training
+    assert window.isVisible() and services.training.is_active
+    finishes = []
+    services.training.finished.connect(finishes.append)
+    window.close()  # answered "yes": stop, keep the checkpoint, then close
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
+    assert not services.training.is_active
+    assert finishes[0].reason == "stopped" and finishes[0].checkpoint
+
+
+def test_no_audio_device_is_said_in_the_status_bar(qtbot, make_services, fakes):
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    services = make_services(player=fakes.FakePlayer(available=False, reason="no output device"))
+    window = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(services.playback.availability_changed, timeout=3000):
+        window.start_background_work()
+    assert "No audio output: no output device" in window.audio_label.text()
+    qtbot.waitUntil(lambda: window.generate_tab.generate_button.isEnabled(), timeout=3000)
+    with qtbot.waitSignal(services.generation.take_ready, timeout=3000):
+        window.generate_tab.generate()  # everything else still works
+    window.toggle_play()
+    assert "No audio output" in window.statusBar().currentMessage()
+
+
+def test_shortcuts_are_bound(window):
+    assert {"Space", "Ctrl+G", "Ctrl+L", "Home", "Ctrl+1", "Ctrl+2"} <= set(window.shortcuts)
+    window.shortcuts["Ctrl+2"].activated.emit()
+    assert window.tabs.currentIndex() == 1
+    window.shortcuts["Ctrl+L"].activated.emit()
+    assert window.services.playback.loop and window.generate_tab.transport.loop_button.isChecked()
+
+
+def test_about_lists_versions_models_and_licences(qtbot, tmp_path, fakes):
+    resources = tmp_path / "resources"
+    (resources / "corpus").mkdir(parents=True)
+    (resources / "corpus" / "LICENSES.md").write_text("# Training music\n\nwesnoth: GPL-2+\n")
+    (resources / "icon.png").write_bytes(b"")
+    card = tmp_path / "card.md"
+    card.write_text("# Bundled conditional\n\nLicence: CC-BY-SA-4.0\n")
+    models = fakes.fake_models(tmp_path)
+    models[0] = fakes.FakeModelInfo(
+        models[0].path, models[0].name, models[0].preset, models[0].genres, True, card
+    )
+    assert resource_licence_files(resources) == [resources / "corpus" / "LICENSES.md"]
+    dialog = AboutDialog(models, resources)
+    qtbot.addWidget(dialog)
+    texts = [dialog.tabs.widget(i).toPlainText() for i in range(dialog.tabs.count())]
+    assert "PySide6" in texts[0] and "numpy" in texts[0]
+    assert "CC-BY-SA-4.0" in texts[1] and "My techno" not in texts[1]  # bundled models only
+    assert "GPL-2+" in texts[2]
+    assert "techno-dcgan1" in model_card_markdown(models[1])  # no card.md: built from the model's facts

@@ -1,0 +1,113 @@
+"""Plot views and their buffers: mel axis in Hz, fixed levels, peak envelope, bounded loss curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from melodygan_desktop.ui.envelope import PeakEnvelope, zigzag
+from melodygan_desktop.ui.series_buffer import DecimatingSeries, exponential_smoothing
+from melodygan_desktop.ui.spectrogram_view import mel_axis_ticks
+
+
+def test_mel_axis_ticks_sit_on_the_bands():
+    band_hz = np.geomspace(30.0, 11000.0, 128)  # log-spaced: every round value is far enough apart
+    ticks = dict((label, position) for position, label in mel_axis_ticks(band_hz))
+    assert list(ticks) == ["50", "100", "200", "500", "1k", "2k", "4k", "8k"]
+    crowded = [label for _, label in mel_axis_ticks(np.linspace(30.0, 11000.0, 128))]
+    assert crowded == ["200", "1k", "2k", "4k", "8k"]  # labels that would overlap are dropped
+    expected = np.interp(1000.0, band_hz, np.arange(128)) + 0.5
+    assert ticks["1k"] == pytest.approx(expected)
+    positions = list(ticks.values())
+    assert positions == sorted(positions)
+
+
+def test_spectrogram_view_uses_fixed_levels_and_seconds(qtbot):
+    from melodygan_desktop.ui.spectrogram_view import SpectrogramView
+
+    view = SpectrogramView()
+    qtbot.addWidget(view)
+    mel = np.full((128, 431), 0.25, dtype=np.float32)
+    view.set_mel(mel, 512 / 22050, np.geomspace(30, 11000, 128))
+    assert tuple(view.image.levels) == (0.0, 1.0)  # not auto-levelled: takes compare honestly
+    assert view.duration_seconds == pytest.approx(431 * 512 / 22050)
+    assert view.image.mapRectToParent(view.image.boundingRect()).width() == pytest.approx(
+        view.duration_seconds
+    )
+    seeks = []
+    view.seek_requested.connect(seeks.append)
+    view.set_position(2.0)
+    assert view.playhead.value() == 2.0
+    with pytest.raises(ValueError):
+        view.set_mel(np.zeros(10), 0.01, np.zeros(128))
+
+
+def test_peak_envelope_keeps_peaks_at_every_zoom():
+    rate = 22050
+    audio = np.zeros(rate * 60, dtype=np.float32)
+    audio[rate * 30 + 17] = 0.9  # a single-sample click in a minute of silence
+    audio[rate * 45 + 3] = -0.8
+    envelope = PeakEnvelope(audio, rate)
+    times, lows, highs = envelope.window(0, 60, 1000)
+    assert len(times) <= 1000
+    assert highs.max() == pytest.approx(0.9) and lows.min() == pytest.approx(-0.8)
+    times, lows, highs = envelope.window(29.99, 30.01, 1000)  # zoomed in: raw samples
+    assert lows is highs and highs.max() == pytest.approx(0.9)
+    times, lows, highs = envelope.window(29.0, 31.0, 2000)  # between levels
+    assert highs.max() == pytest.approx(0.9) and len(times) <= 2000
+    xs, ys = zigzag(np.array([0.0, 1.0]), np.array([-1.0, -2.0]), np.array([1.0, 2.0]))
+    assert xs.tolist() == [0.0, 0.0, 1.0, 1.0] and ys.tolist() == [-1.0, 1.0, 2.0, -2.0]
+
+
+def test_waveform_view_draws_a_bounded_number_of_points(qtbot):
+    from melodygan_desktop.ui.waveform_view import WaveformView
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 200)
+    view.set_audio(np.random.default_rng(0).uniform(-1, 1, 22050 * 300).astype(np.float32), 22050)
+    assert 0 < view.visible_points() <= 2 * 4000
+    view.view_box.setXRange(10.0, 10.01, padding=0)
+    assert view.visible_points() <= 2 * 4000
+
+
+def test_decimating_series_stays_bounded_and_covers_the_run():
+    series = DecimatingSeries(capacity=64)
+    for step in range(1, 10001):
+        series.append(step, 1.0)
+    steps, values = series.arrays()
+    assert len(series) <= 64 and series.total == 10000
+    assert steps[0] < 200 and steps[-1] > 9000  # the whole run, not the last 64 points
+    assert np.all(values == 1.0)
+    with pytest.raises(ValueError):
+        DecimatingSeries(capacity=3)
+
+
+def test_smoothing_is_debiased_and_survives_nan():
+    values = np.array([2.0, 2.0, np.nan, 2.0, 4.0])
+    smoothed = exponential_smoothing(values, 0.5)
+    assert smoothed[0] == pytest.approx(2.0) and np.isnan(smoothed[2])
+    assert 2.0 < smoothed[4] < 4.0
+    assert np.array_equal(exponential_smoothing(values[:2], 0.0), values[:2])
+
+
+def test_loss_view_redraws_on_its_timer_only_when_needed(qtbot):
+    from melodygan_desktop.ui.loss_view import LossView
+
+    view = LossView(capacity=128)
+    qtbot.addWidget(view)
+    view.timer.stop()
+    for step in range(1, 5001):  # a flood of steps costs no redraw by itself
+        view.add(step, {"d/loss": 1.0 / step, "g/adv": 0.7, "d/r1": 0.1})
+    assert view.redraws == 0 and view.points("d/loss") <= 128
+    view.redraw()
+    view.redraw()
+    assert view.redraws == 1
+    xs, ys = view.curves["g/adv"].getData()
+    assert len(xs) <= 128 and xs[-1] > 4900
+    assert "g/adv 0.7" in view.latest.text()
+    view.smooth_box.setChecked(False)
+    view.redraw()
+    assert view.redraws == 2
+    view.clear()
+    assert view.points("d/loss") == 0
