@@ -123,7 +123,9 @@ def generate(
     ``progress`` receives 0..1: the first 30 % is the generator, the rest the mel-to-audio inversion.
     """
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise ValueError(f"length must be between {MIN_SECONDS:g} and {MAX_SECONDS:g} seconds, got {seconds:g}")
+        raise ValueError(
+            f"length must be between {MIN_SECONDS:g} and {MAX_SECONDS:g} seconds, got {seconds:g}"
+        )
     weights, label = genre_weights(model, genre)
     mel_config = model.meta.mel
     frames = mel_config.frames_for_seconds(seconds)
@@ -163,5 +165,6 @@ def generate(
     }
     return Generation(
         mel=mel.astype(np.float32), audio=audio.astype(np.float32), sample_rate=mel_config.sample_rate,
-        genre_label=label, seed=seed, seconds=seconds, method=method, model_name=model.name, metadata=metadata,
+        genre_label=label, seed=seed, seconds=seconds, method=method, model_name=model.name,
+        metadata=metadata,
     )

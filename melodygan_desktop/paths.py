@@ -1,4 +1,4 @@
-"""Where user data lives: models, training runs, logs, caches. ``MELODYGAN_HOME`` overrides the base folder."""
+"""Where user data lives: models, runs, logs, caches; ``MELODYGAN_HOME`` overrides the base folder."""
 
 from __future__ import annotations
 

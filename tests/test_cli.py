@@ -60,7 +60,8 @@ def test_missing_folder_and_bad_checkpoint(tmp_path, capsys):
 
 def test_prepare_reports_bad_files(genre_folder, tmp_path, capsys):
     (genre_folder / "rock" / "broken.wav").write_bytes(b"RIFF\x00\x00")
-    assert main(["prepare", str(genre_folder), "--clip-seconds", "2", "--cache-dir", str(tmp_path / "c")]) == 0
+    args = ["prepare", str(genre_folder), "--clip-seconds", "2", "--cache-dir", str(tmp_path / "c")]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "4 tracks" in out and "broken.wav" in out
 

@@ -28,14 +28,31 @@ class StftPair:
         self.hop_length = hop_length
         self.window = torch.hann_window(n_fft)
         self._inverse_envelope: dict[int, torch.Tensor] = {}
+        # Scratch buffers keyed by (name, shape), reused across calls of one pair (one inversion): iterative
+        # phase retrieval would otherwise map and fault in several fresh multi-MB arrays per iteration.
+        self._scratch: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+
+    def scratch(self, name: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """An uninitialised buffer owned by this pair, the same one for every request of ``(name, shape)``."""
+        key = (name, tuple(shape))
+        buffer = self._scratch.get(key)
+        if buffer is None or buffer.dtype != dtype:
+            buffer = torch.empty(shape, dtype=dtype)
+            self._scratch[key] = buffer
+        return buffer
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         """``(batch, samples)`` float32 -> ``(batch, samples // hop + 1, n_fft // 2 + 1)`` complex64."""
         half = self.n_fft // 2
         mode = "reflect" if wave.shape[-1] > half else "constant"
         padded = torch.nn.functional.pad(wave.unsqueeze(1), (half, half), mode=mode).squeeze(1)
+        return self._analyse(padded)
+
+    def _analyse(self, padded: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Windowed rFFT of every frame of a padded ``(batch, span)`` signal (into ``out`` if given)."""
         frames = padded.unfold(-1, self.n_fft, self.hop_length)
-        return torch.fft.rfft(frames * self.window)
+        windowed = torch.mul(frames, self.window, out=self.scratch("frames", tuple(frames.shape)))
+        return torch.fft.rfft(windowed, out=out)
 
     def inverse(self, spectrum: torch.Tensor) -> torch.Tensor:
         """``(batch, frames, freqs)`` complex -> ``(batch, (frames - 1) * hop)`` float32 (overlap-add)."""
@@ -43,40 +60,52 @@ class StftPair:
         start = self.n_fft // 2
         return self._padded_inverse(spectrum)[:, start : start + (frames - 1) * self.hop_length]
 
-    def project(self, spectrum: torch.Tensor) -> torch.Tensor:
+    def project(self, spectrum: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """``forward(inverse(spectrum))``: the nearest consistent spectrogram, same shape and dtype.
 
         The overlap-add buffer already holds the signal at the padded positions, so only the two
         ``n_fft / 2`` edges are refilled by reflection instead of cropping and re-padding the whole signal.
+        ``out`` (complex, the shape of ``spectrum``, may be ``spectrum`` itself) receives the result.
         """
         frames = spectrum.shape[1]
         half = self.n_fft // 2
         length = (frames - 1) * self.hop_length
         if length <= half:  # too short to reflect: take the plain route
-            return self.forward(self.inverse(spectrum))
+            rebuilt = self.forward(self.inverse(spectrum))
+            return rebuilt if out is None else out.copy_(rebuilt)
         padded = self._padded_inverse(spectrum)
         padded[:, :half] = padded[:, half + 1 : 2 * half + 1].flip(-1)
         padded[:, half + length :] = padded[:, length - 1 : half + length - 1].flip(-1)
-        return torch.fft.rfft(padded.unfold(-1, self.n_fft, self.hop_length) * self.window)
+        return self._analyse(padded, out=out)
 
     def _padded_inverse(self, spectrum: torch.Tensor) -> torch.Tensor:
         """Overlap-added, envelope-normalised signal over the padded span ``(frames - 1) * hop + n_fft``."""
-        signal_frames = torch.fft.irfft(spectrum, n=self.n_fft)
-        signal_frames.mul_(self.window)
-        wave = self._overlap_add(signal_frames)
-        return wave.mul_(self._envelope(spectrum.shape[1]))
+        batch, frames = spectrum.shape[0], spectrum.shape[1]
+        buffer = self.scratch("frames", (batch, frames, self.n_fft))
+        signal_frames = torch.fft.irfft(spectrum, n=self.n_fft, out=buffer)
+        wave = self._overlap_add(signal_frames, self.window)
+        return wave.mul_(self._envelope(frames))
 
-    def _overlap_add(self, signal_frames: torch.Tensor) -> torch.Tensor:
+    def _overlap_add(self, signal_frames: torch.Tensor, window: torch.Tensor | None = None) -> torch.Tensor:
+        """Sum ``(batch, frames, width)`` frames, each multiplied by ``window`` (width,) if given, at hop
+        spacing into a fresh ``(batch, (frames - 1) * hop + width)`` signal."""
         batch, frames, width = signal_frames.shape
         hop = self.hop_length
         total = (frames - 1) * hop + width
         if width % hop == 0:  # common case (hop = n_fft / 4): sum a few shifted views, no index maths
             ratio = width // hop
             blocks = signal_frames.reshape(batch, frames, ratio, hop)
-            out = torch.zeros(batch, frames + ratio - 1, hop, dtype=signal_frames.dtype)
-            for offset in range(ratio):
-                out[:, offset : offset + frames].add_(blocks[:, :, offset])
+            out = torch.empty(batch, frames + ratio - 1, hop, dtype=signal_frames.dtype)
+            out[:, frames:].zero_()
+            pieces = (window if window is not None else torch.ones(width)).reshape(ratio, hop)
+            # The window product is fused into the sum, and the first block is written rather than added to
+            # zeros: one pass over the frames in all.
+            torch.mul(blocks[:, :, 0], pieces[0], out=out[:, :frames])
+            for offset in range(1, ratio):
+                out[:, offset : offset + frames].addcmul_(blocks[:, :, offset], pieces[offset])
             return out.reshape(batch, total)
+        if window is not None:
+            signal_frames = signal_frames * window
         folded = torch.nn.functional.fold(
             signal_frames.transpose(1, 2), output_size=(1, total), kernel_size=(1, width), stride=(1, hop)
         )
@@ -113,11 +142,14 @@ def nnls_mel_to_linear(
     """
     power = mel_power @ pseudo_inverse
     floor = (mel_power.amax(dim=-1, keepdim=True) * 1e-6).clamp(min=TINY)
-    power = torch.maximum(power, floor)  # multiplicative updates cannot revive an exact zero
+    power = torch.maximum(power, floor, out=power)  # multiplicative updates cannot revive an exact zero
     inverse_band_weight = 1.0 / filterbank.sum(dim=1).clamp(min=TINY)  # (freqs,)
+    # The per-bin normalisation folded into the transposed filterbank: one pass fewer per iteration.
+    weighted_transpose = (filterbank * inverse_band_weight[:, None]).t()
+    update = torch.empty_like(power)
     for _ in range(iterations):
         ratio = mel_power / (power @ filterbank).clamp_(min=TINY)
-        update = (ratio @ filterbank.t()).mul_(inverse_band_weight)
+        torch.matmul(ratio, weighted_transpose, out=update)
         power.mul_(update)
         if over_relax:
             power.mul_(update.sqrt_())
@@ -143,8 +175,12 @@ def peak_locked_phase(magnitude: torch.Tensor, hop_length: int, n_fft: int) -> t
     """
     freqs = magnitude.shape[-1]
     floor = magnitude.amax(dim=(-2, -1), keepdim=True) * 1e-5 + 1e-12  # -100 dB: silence has no peaks
-    log_magnitude = torch.log(magnitude + floor)
-    padded = torch.nn.functional.pad(log_magnitude, (1, 1), value=-1e9)
+    # The log-magnitude is written inside a buffer one bin wider on each side (edges at -1e9), so the
+    # neighbours are plain views: no padding copies.
+    padded = torch.empty(magnitude.shape[:-1] + (freqs + 2,), dtype=magnitude.dtype, device=magnitude.device)
+    padded[..., 0] = -1e9
+    padded[..., -1] = -1e9
+    log_magnitude = torch.log(torch.add(magnitude, floor, out=padded[..., 1:-1]), out=padded[..., 1:-1])
     below, above = padded[..., :-2], padded[..., 2:]
     # A strict local maximum (silence, flat at the floor, has none); 0/1 floats rather than bools because
     # blending with lerp is several times faster than torch.where on CPU.
@@ -153,12 +189,13 @@ def peak_locked_phase(magnitude: torch.Tensor, hop_length: int, n_fft: int) -> t
     bins = torch.arange(freqs, dtype=magnitude.dtype, device=magnitude.device)
     peak_frequency = (below - above).mul_(0.5).div_(curvature).clamp_(-0.5, 0.5).add_(bins)
     lobe = 2  # Hann main lobe half-width in bins
-    padded_frequency = torch.nn.functional.pad(peak_frequency, (lobe, lobe))
-    padded_is_peak = torch.nn.functional.pad(is_peak, (lobe, lobe))
     frequency = bins.expand_as(magnitude).contiguous()
     for shift in (lobe, -lobe, 1, -1, 0):  # peaks up to ``lobe`` bins away; nearer ones come last and win
-        window = slice(lobe - shift, lobe - shift + freqs)
-        frequency.lerp_(padded_frequency[..., window], padded_is_peak[..., window])
+        # bin k takes the peak at k - shift: overlapping slices instead of padded copies
+        start, stop = max(0, shift), freqs + min(0, shift)
+        frequency[..., start:stop].lerp_(
+            peak_frequency[..., start - shift : stop - shift], is_peak[..., start - shift : stop - shift]
+        )
     # Advance between frames t-1 and t in cycles (mean frequency of the two), reduced mod 1 before the
     # running sum so float32 keeps the phase precise over long pieces.
     cycles = torch.empty_like(magnitude)
@@ -174,15 +211,18 @@ def random_phase(shape: torch.Size, seed: int) -> torch.Tensor:
     return torch.rand(shape, generator=generator) * (2.0 * math.pi)
 
 
-def _impose_magnitude(target: torch.Tensor, magnitude: torch.Tensor) -> torch.Tensor:
+def _impose_magnitude(
+    target: torch.Tensor, magnitude: torch.Tensor, scratch: torch.Tensor | None = None
+) -> torch.Tensor:
     """``magnitude * target / |target|`` in place; ``target`` is a real view (..., 2) of a complex tensor.
 
     On CPU the modulus goes through NumPy, whose complex ``abs`` is vectorised (about 15x faster than
-    torch's here); the arrays share memory, so nothing is copied.
+    torch's here); the arrays share memory, so nothing is copied. ``scratch`` (float32, the shape of
+    ``magnitude``) holds the scale factors if given.
     """
     if target.device.type == "cpu" and magnitude.is_contiguous() and target.is_contiguous():
         values = torch.view_as_complex(target).numpy()
-        scale = np.abs(values)
+        scale = np.abs(values, out=scratch.numpy() if scratch is not None else None)
         np.maximum(scale, np.float32(1e-16), out=scale)
         np.divide(magnitude.numpy(), scale, out=scale)
         np.multiply(values, scale, out=values)
@@ -204,19 +244,22 @@ def fast_griffin_lim(
     freqs) float32, to a (batch, (frames - 1) * hop) float32 waveform.
 
     Each iteration is one inverse + forward STFT; the accelerated target ``c + momentum (c - c_prev)`` is
-    formed on real views in place, which avoids torch's slow complex elementwise kernels on CPU.
+    formed on real views in place, which avoids torch's slow complex elementwise kernels on CPU. Two
+    spectrum buffers take turns (the projection is written over the spectrum it was computed from, the
+    target over the previous projection), so no array is allocated inside the loop.
     """
     magnitude = magnitude.contiguous()
     spectrum = polar_spectrum(magnitude, phase)
+    scale = torch.empty_like(magnitude) if n_iter else None
     previous: torch.Tensor | None = None
     for iteration in range(n_iter):
-        rebuilt = torch.view_as_real(stft.project(spectrum))
+        rebuilt = torch.view_as_real(stft.project(spectrum, out=spectrum))
         if previous is None:
             target = rebuilt.clone()
         else:
-            target = torch.lerp(previous, rebuilt, 1.0 + momentum)  # c + momentum (c - c_prev)
+            target = torch.lerp(previous, rebuilt, 1.0 + momentum, out=previous)  # c + momentum (c - c_prev)
         previous = rebuilt
-        spectrum = _impose_magnitude(target, magnitude)
+        spectrum = _impose_magnitude(target, magnitude, scale)
         if progress is not None:
             progress((iteration + 1) / (n_iter + 1))
     return stft.inverse(spectrum)

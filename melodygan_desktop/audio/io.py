@@ -77,7 +77,8 @@ def _open(path: str | os.PathLike[str]) -> sf.SoundFile:
     except OSError as exc:
         raise AudioReadError(path, exc.strerror or str(exc)) from None
     try:
-        sound_file = sf.SoundFile(str(path))
+        # POSIX file names are bytes: passing them as such also opens names that are not valid UTF-8.
+        sound_file = sf.SoundFile(os.fsencode(path) if os.name == "posix" else str(path))
     except (sf.SoundFileError, RuntimeError, ValueError, TypeError) as exc:
         detail = str(exc).split(": ", 1)[-1].rstrip(".")
         if "does not exist or is not a regular file" in detail:  # what libsndfile says of undecodable MP3

@@ -162,7 +162,9 @@ def cmd_prepare(args) -> int:
             bar.set_postfix_str(Path(name).name[-40:])
             bar.update_to(done)
 
-        data = prepare_dataset(args.data_dir, mel, cache_dir=cache, val_fraction=0.1, seed=0, progress=progress)
+        data = prepare_dataset(
+            args.data_dir, mel, cache_dir=cache, val_fraction=0.1, seed=0, progress=progress
+        )
     print_summary(data.summary)
     return 0
 
@@ -200,6 +202,7 @@ def add_export(sub) -> None:
     p.add_argument("destination", nargs="?", help="output folder (default: the user's models folder)")
     p.add_argument("--name", help="model name (default: the run folder's name)")
     p.add_argument("--card", help="a Markdown model card to ship with it")
+    p.add_argument("--force", action="store_true", help="replace an existing model of that name")
     p.set_defaults(handler=cmd_export)
 
 
@@ -213,14 +216,15 @@ def cmd_export(args) -> int:
     name = args.name or source.resolve().name
     destination = Path(args.destination) if args.destination else paths.user_models_dir() / name
     card = Path(args.card).read_text(encoding="utf-8") if args.card else None
-    out = export_checkpoint(source, destination, card=card)
+    out = export_checkpoint(source, destination, card=card, name=args.name, overwrite=args.force)
     print(f"exported {out}")
     return 0
 
 
 def add_optional(sub) -> None:
     """Commands that live in optional sub-packages (evaluation, corpus) when those are present."""
-    for module, adder in (("..evaluation.cli", "add_evaluate_subparser"), ("..corpus.cli", "add_corpus_subparser")):
+    optional = (("..evaluation.cli", "add_evaluate_subparser"), ("..corpus.cli", "add_corpus_subparser"))
+    for module, adder in optional:
         name = importlib.util.resolve_name(module, __package__)
         try:
             if importlib.util.find_spec(name) is None:

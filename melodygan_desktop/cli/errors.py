@@ -19,10 +19,10 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from ..config import ConfigError
     from ..inference import UnknownGenreError
     from ..models.presets import UnknownPresetError
-    from ..training.data import NoUsableAudioError
+    from ..training.data import DataFolderError, NoUsableAudioError
     from ..training.errors import TrainingError
 
     return (
         AudioReadError, CheckpointError, ConfigError, UnknownGenreError, UnknownPresetError,
-        NoUsableAudioError, TrainingError, OSError, ValueError,
+        DataFolderError, NoUsableAudioError, TrainingError, OSError, ValueError,
     )

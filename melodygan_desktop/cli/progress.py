@@ -9,6 +9,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 
+def display_text(text: str) -> str:
+    """``text`` safe to print: bytes of a file name that is not valid UTF-8 (held as surrogate escapes) are
+    shown as U+FFFD instead of making the terminal write fail."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class Bar(tqdm):
     """A tqdm bar that can be moved to an absolute position (``update_to``)."""
 
@@ -20,6 +26,9 @@ class Bar(tqdm):
     def update_to(self, value: float) -> None:
         self.update(value - self.n)
 
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        super().set_postfix_str(display_text(str(s)), refresh=refresh)
+
 
 def print_summary(summary) -> None:
     """The data summary: tracks, minutes, clips per genre, and every skipped file with its reason."""
@@ -30,7 +39,7 @@ def print_summary(summary) -> None:
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} file(s):")
         for path, reason in summary.skipped:
-            print(f"  {path}: {reason}")
+            print(f"  {display_text(path)}: {display_text(reason)}")
 
 
 def run_training(config, run_dir: Path):
@@ -56,7 +65,8 @@ def run_training(config, run_dir: Path):
                 if main:
                     print_summary(event.data)
                     verb = "resuming" if event.resumed else "training"
-                    print(f"{verb} {event.preset} on {event.device} in {event.run_dir}")
+                    since = f" from step {event.start_step}" if event.resumed else ""
+                    print(f"{verb} {event.preset} on {event.device} in {event.run_dir}{since}")
                 bar = Bar(total=event.total_steps, initial=event.start_step, desc="training", unit="step",
                           disable=not main)
             elif isinstance(event, StepMetrics) and bar is not None:
@@ -72,7 +82,8 @@ def run_training(config, run_dir: Path):
         if bar is not None:
             bar.close()
     if finished and _is_main():
-        print(f"{finished.reason} at step {finished.step}" + (f": {finished.message}" if finished.message else ""))
+        detail = f": {finished.message}" if finished.message else ""
+        print(f"{finished.reason} at step {finished.step}{detail}")
         if finished.checkpoint:
             print(f"checkpoint: {finished.checkpoint}")
     return finished

@@ -20,7 +20,7 @@ import numpy as np
 from melodygan_desktop.config import MelConfig, to_dict
 
 #: Bump when clip cutting, silence rules or the mel front-end change what an entry would hold.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 _log = logging.getLogger(__name__)
 

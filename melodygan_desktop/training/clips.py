@@ -57,9 +57,17 @@ def make_front_end(mel: MelConfig) -> FrontEnd:
 
 
 def is_silent(clip: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
-    """True when ``clip`` (samples,) is quieter than ``threshold_dbfs`` once its DC offset is removed."""
+    """True when ``clip`` (samples,) is quieter than ``threshold_dbfs`` once its DC offset is removed.
+
+    The loudest 1% of samples are left out of the RMS, so a lone click cannot make a silent clip count as
+    sound: resampling a DC-offset-only file rings for a few samples at its end (about -54 dBFS over 1 s).
+    """
     centred = clip.astype(np.float64) - float(np.mean(clip, dtype=np.float64))
-    rms = float(np.sqrt(np.mean(centred * centred)))
+    power = centred * centred
+    kept = power.size - power.size // 100
+    if 0 < kept < power.size:
+        power = np.partition(power, kept - 1)[:kept]
+    rms = float(np.sqrt(np.mean(power))) if power.size else 0.0
     return rms < 10.0 ** (threshold_dbfs / 20.0)
 
 

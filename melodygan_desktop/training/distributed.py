@@ -54,7 +54,9 @@ def resolve_device(requested: str, local_rank: int = 0) -> torch.device:
         return torch.device(requested)
     if requested == "mps":
         if not _mps_available():
-            raise TrainingError("MPS (Apple GPU) was requested but is not available here; choose 'cpu' or 'auto'")
+            raise TrainingError(
+                "MPS (Apple GPU) was requested but is not available here; choose 'cpu' or 'auto'"
+            )
         return torch.device("mps")
     if requested == "cpu":
         return torch.device("cpu")
@@ -67,7 +69,7 @@ def _mps_available() -> bool:
 
 
 def init_from_env(requested_device: str) -> DistContext:
-    """Join the process group when started by torchrun (``WORLD_SIZE`` > 1); otherwise a one-process context."""
+    """Join the process group under torchrun (``WORLD_SIZE`` > 1); otherwise a one-process context."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

@@ -13,7 +13,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DataSummary:
-    """What the data folder gave: usable tracks and clips per genre, and every skipped file with its reason."""
+    """What a data folder gave: usable tracks and clips per genre, and each skipped file with its reason."""
 
     tracks: int
     seconds: float

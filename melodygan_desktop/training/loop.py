@@ -22,9 +22,9 @@ from .batches import BatchSource, label_map
 from .data import prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
-from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config
+from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
-from .step import build_state, sample_latent, train_step
+from .step import build_state, run_generator, sample_latent, train_step
 
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
@@ -60,7 +60,9 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     base_model = checkpoints.load_generator(config.init_from) if config.init_from else None
     mel = config.mel or (base_model.meta.mel if base_model else MEL_PRESETS[preset.mel_preset])
     if base_model and base_model.meta.mel != mel:
-        raise TrainingError(f"{config.init_from}: its mel settings differ from the run's; fine-tune with its own")
+        raise TrainingError(
+            f"{config.init_from}: its mel settings differ from the run's; fine-tune with its own"
+        )
 
     cache = Path(config.cache_dir) if config.cache_dir else run_dir.parent / ".cache"
     if context.is_main:
@@ -78,6 +80,8 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         genres = _stored_genres(run_dir, genres)
     if context.is_main and stored is None:
         write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
+    if context.is_main:
+        write_skipped(run_dir, config.data_dir, data.summary.skipped)
 
     batch_size = config.batch_size or preset.batch_size
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
@@ -149,7 +153,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
                     metrics_log.write(step, {**losses, "steps_per_second": rate})
                 yield StepMetrics(step, total, losses, rate, (total - step) / rate, wait_fraction)
             if step % config.preview_every == 0 or step == total:
-                mels = _preview(state, preview_z, preview_genres, genres)
+                mels = _preview(state, preview_z, preview_genres, genres, mel.frames)
                 yield Preview(step=step, mels=mels, genres=tuple(preview_genres), sample_rate=mel.sample_rate)
             if step % config.checkpoint_every == 0 or step == total:
                 last_saved = yield from _save(state, run_dir, step, config, genres, mel, context)
@@ -199,7 +203,7 @@ def _preview_latent(generator, config: TrainConfig, frames: int, device) -> torc
 
 
 @torch.no_grad()
-def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str]) -> np.ndarray:
+def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str], frames: int) -> np.ndarray:
     generator = state.inference_generator
     was_training = generator.training
     generator.eval()
@@ -208,7 +212,7 @@ def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str
         if state.preset.conditional:
             index = torch.tensor([genres.index(g) for g in preview_genres], device=z.device)
             weights = torch.nn.functional.one_hot(index, len(genres)).float()
-        mels = generator.to_unit(generator(z, weights))
+        mels = generator.to_unit(run_generator(generator, z, weights, frames))
     finally:
         generator.train(was_training)
     return mels[:, 0].float().cpu().numpy()

@@ -1,5 +1,6 @@
 """The run folder as an interface: ``config.json`` written once, ``metrics.jsonl`` appended by rank 0.
 
+``skipped.json`` lists the data folder's unusable files and why, rewritten by rank 0 at each start.
 A run folder that already holds ``config.json`` is resumed; the stored settings that define the data and the
 networks must match, while the number of steps may be raised to continue training.
 """
@@ -10,6 +11,7 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from .errors import TrainingError
 
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.jsonl"
+SKIPPED_NAME = "skipped.json"
 
 #: Settings that must not change when a run is resumed (they define data, networks and the random streams).
 FROZEN_ON_RESUME = ("data_dir", "preset", "batch_size", "lr_g", "lr_d", "mel", "seed", "val_fraction")
@@ -62,6 +65,32 @@ def write_run_config(run_dir: Path, config: TrainConfig, extra: dict[str, Any]) 
     tmp = run_dir / (CONFIG_NAME + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     os.replace(tmp, run_dir / CONFIG_NAME)
+
+
+def write_skipped(run_dir: Path, data_dir: str, skipped: Sequence[tuple[str, str]]) -> None:
+    """``skipped.json``: every file of ``data_dir`` this start of the run could not use, with its reason.
+
+    Rewritten (atomically) at each start, so after a resume it describes the folder as it was read then.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "data_dir": str(data_dir),
+        "count": len(skipped),
+        "skipped": [{"path": str(path), "reason": str(reason)} for path, reason in skipped],
+    }
+    tmp = run_dir / (SKIPPED_NAME + ".tmp")
+    # ASCII escapes keep file names that are not valid UTF-8 (surrogate-escaped) representable in JSON.
+    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=True), encoding="ascii")
+    os.replace(tmp, run_dir / SKIPPED_NAME)
+
+
+def read_skipped(run_dir: Path) -> list[tuple[str, str]]:
+    """The ``(path, reason)`` pairs of ``skipped.json`` (empty when the run has none recorded)."""
+    path = Path(run_dir) / SKIPPED_NAME
+    if not path.exists():
+        return []
+    payload = json.loads(path.read_text(encoding="ascii"))
+    return [(item["path"], item["reason"]) for item in payload.get("skipped", [])]
 
 
 class MetricsLog:

@@ -25,7 +25,7 @@ R1_INTERVAL = 16
 
 @dataclass
 class GanState:
-    """Networks and optimisers of one run. ``generator_ema`` is what inference uses (or the raw G if no EMA)."""
+    """Networks and optimisers of one run; inference uses ``generator_ema`` (the raw G when there is none)."""
 
     preset: Preset
     generator: nn.Module
@@ -71,6 +71,13 @@ def sample_latent(generator: nn.Module, batch: int, frames: int, device, rng: to
     return torch.randn(shape, generator=rng, device="cpu" if rng is not None else device).to(device)
 
 
+def run_generator(generator: nn.Module, z: torch.Tensor, weights: torch.Tensor | None, frames: int):
+    """Forward that asks fully convolutional generators for exactly ``frames`` frames."""
+    if generator.fixed_frames is None:
+        return generator(z, weights, frames=frames)
+    return generator(z, weights)
+
+
 def genre_weights(labels: torch.Tensor, n_genres: int, conditional: bool) -> torch.Tensor | None:
     if not conditional:
         return None
@@ -101,7 +108,7 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
         frames = real.shape[-1]
         with torch.no_grad():
             z = sample_latent(generator, real.shape[0], frames, real.device)
-            fake = generator(z, genre_weights(labels, state.n_genres, conditional))
+            fake = run_generator(generator, z, genre_weights(labels, state.n_genres, conditional), frames)
         real_in, fake_in = (augment(real), augment(fake)) if preset.augment else (real, fake)
         d_labels = labels if conditional else None
         real_logits = discriminator(real_in, d_labels)
@@ -130,7 +137,7 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
 
     assert real is not None and labels is not None
     z = sample_latent(generator, real.shape[0], real.shape[-1], real.device)
-    fake = generator(z, genre_weights(labels, state.n_genres, conditional))
+    fake = run_generator(generator, z, genre_weights(labels, state.n_genres, conditional), real.shape[-1])
     fake_in = augment(fake) if preset.augment else fake
     discriminator.requires_grad_(False)
     try:
@@ -144,7 +151,7 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
     state.optimizer_g.step()
     metrics["g/adv"] = float(g_loss.detach())
     if state.generator_ema is not None:
-        update_ema(state.generator_ema, generator, preset.ema_beta)
+        update_ema(state.generator_ema, generator, preset.ema_decay(step + 1))
     return metrics
 
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
+    QToolButton,
     QWidget,
 )
 
@@ -40,7 +41,7 @@ class GenerateControls(QWidget):
         super().__init__(parent)
         self.choices: list[GenreChoice] = []
         self.genre_combo = QComboBox()
-        self.genre_combo.setMinimumContentsLength(28)
+        self.genre_combo.setMinimumContentsLength(16)
         self.genre_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.genre_combo.setPlaceholderText("Loading models…")
         self.card_button = QPushButton("Model card…")
@@ -57,13 +58,13 @@ class GenerateControls(QWidget):
         self.new_seed_box.setToolTip(
             "Untick to keep the seed shown (re-generate with another method or length)"
         )
-        self.dice_button = QPushButton("New")
+        self.dice_button = QToolButton()
+        self.dice_button.setText("New")
         self.dice_button.setToolTip("Pick a new random seed now")
         self.dice_button.clicked.connect(lambda: self.set_seed(random_seed()))
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_edit, 1)
         seed_row.addWidget(self.dice_button)
-        seed_row.addWidget(self.new_seed_box)
 
         self.seconds_spin = QDoubleSpinBox()
         self.seconds_spin.setRange(MIN_SECONDS, MAX_SECONDS)
@@ -78,9 +79,12 @@ class GenerateControls(QWidget):
 
         self.morph_box = QCheckBox("Blend with")
         self.morph_combo = QComboBox()
+        self.morph_combo.setMinimumContentsLength(8)
+        self.morph_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.morph_slider = QSlider(Qt.Orientation.Horizontal)
         self.morph_slider.setRange(0, 100)
         self.morph_slider.setValue(50)
+        self.morph_slider.setMinimumWidth(60)
         self.morph_label = QLabel("50 %")
         self.morph_label.setMinimumWidth(40)
         self.morph_slider.valueChanged.connect(lambda value: self.morph_label.setText(f"{value} %"))
@@ -91,13 +95,18 @@ class GenerateControls(QWidget):
         morph_row.addWidget(self.morph_slider, 1)
         morph_row.addWidget(self.morph_label)
 
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Genre", genre_row)
-        form.addRow("Seed", seed_row)
-        form.addRow("Length", self.seconds_spin)
-        form.addRow("Mel to audio", self.method_combo)
-        form.addRow("Genre morph", morph_row)
+        left, right = QFormLayout(), QFormLayout()
+        left.addRow("Genre", genre_row)
+        left.addRow("Genre morph", morph_row)
+        left.addRow("Mel to audio", self.method_combo)
+        right.addRow("Seed", seed_row)
+        right.addRow("", self.new_seed_box)
+        right.addRow("Length", self.seconds_spin)
+        columns = QHBoxLayout(self)
+        columns.setContentsMargins(0, 0, 0, 0)
+        columns.addLayout(left, 3)
+        columns.addSpacing(16)
+        columns.addLayout(right, 2)
 
         self.genre_combo.currentIndexChanged.connect(self._on_genre_changed)
         self.card_button.clicked.connect(self._request_card)

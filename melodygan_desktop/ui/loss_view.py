@@ -23,7 +23,8 @@ _OTHER_COLOURS = ("#ffd43b", "#a9e34b", "#f783ac", "#66d9e8", "#e599f7", "#ced4d
 class LossView(QWidget):
     """``add(step, losses)`` buffers points; a 30 Hz timer redraws only when something new arrived.
 
-    G and D (``"g/adv"``, ``"d/loss"``) are always drawn; other terms can be hidden by clicking the legend.
+    G and D (``"g/adv"``, ``"d/loss"``) are drawn bold; clicking a legend entry hides or shows its curve
+    (gradient norms start hidden: their scale dwarfs the losses).
     """
 
     def __init__(self, parent: QWidget | None = None, capacity: int = 4096, redraw_hz: float = 30.0) -> None:
@@ -91,6 +92,8 @@ class LossView(QWidget):
                     connect="finite",
                 )
                 self.plot.addItem(curve)
+                if key.endswith("grad_norm"):  # another scale than the losses: shown by clicking the legend
+                    curve.setVisible(False)
                 self.curves[key] = curve
             series.append(step, value)
         shown = [f"{k} {losses[k]:.3g}" for k in ("g/adv", "d/loss") if k in losses]

@@ -16,9 +16,9 @@ def hz_label(hz: float) -> str:
     return f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}"
 
 
-def mel_axis_ticks(band_hz: np.ndarray) -> list[tuple[float, str]]:
+def mel_axis_ticks(band_hz: np.ndarray, min_gap_fraction: float = 1 / 16) -> list[tuple[float, str]]:
     """Tick positions (in band units, band ``i`` spans ``[i, i+1)``) for round Hz values inside the bands,
-    at least ``n_mels / 16`` bands apart.
+    at least ``min_gap_fraction * n_mels`` bands apart.
 
     ``band_hz``: (n_mels,) increasing centre frequencies. Positions interpolate on the band index, so the
     labels sit where those frequencies are drawn on the mel-scaled image.
@@ -27,7 +27,7 @@ def mel_axis_ticks(band_hz: np.ndarray) -> list[tuple[float, str]]:
     if band_hz.size < 2:
         return []
     index = np.arange(band_hz.size, dtype=np.float64) + 0.5
-    min_gap = band_hz.size / 16  # labels closer than this overlap on a small plot: keep the higher one
+    min_gap = band_hz.size * min_gap_fraction  # closer labels would overlap: keep the higher one
     ticks: list[tuple[float, str]] = []
     for hz in reversed(_TICK_HZ):
         if band_hz[0] <= hz <= band_hz[-1]:
@@ -47,6 +47,7 @@ class SpectrogramView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, compact: bool = False) -> None:
         super().__init__(parent)
+        self.compact = compact
         self.plot = pg.PlotWidget(background="k")
         self.plot.setMenuEnabled(False)
         item = self.plot.getPlotItem()
@@ -79,7 +80,8 @@ class SpectrogramView(QWidget):
         self.duration_seconds = frames * float(frame_seconds)
         self.image.setImage(mel, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0.0, 0.0, self.duration_seconds, float(n_mels)))
-        self.plot.getPlotItem().getAxis("left").setTicks([mel_axis_ticks(band_hz)])
+        gap = 1 / 6 if self.compact else 1 / 16
+        self.plot.getPlotItem().getAxis("left").setTicks([mel_axis_ticks(band_hz, gap)])
         self.view_box.setLimits(
             xMin=0.0,
             xMax=self.duration_seconds,

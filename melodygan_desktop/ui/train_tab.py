@@ -113,6 +113,7 @@ class TrainTab(QWidget):
     def choose_folder(self) -> None:
         folder = ask_folder(self, "Choose a folder of music", self.services.settings.folder("data"))
         if folder is not None:
+            self._summary_key = None  # choosing a folder again reads it again (files may have changed)
             self.form.set_folder(str(folder))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
@@ -122,6 +123,7 @@ class TrainTab(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
         folder = event.mimeData().urls()[0].toLocalFile()
+        self._summary_key = None
         self.form.set_folder(folder)
         event.acceptProposedAction()
 

@@ -4,7 +4,9 @@ from the model it installed (train -> "Open in Generate" without the widgets).""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
+import torch
 
 from melodygan_desktop import paths
 from melodygan_desktop.config import MelConfig, TrainConfig
@@ -37,7 +39,11 @@ def test_prepare_summary_reports_tracks_and_skipped_files(tmp_path):
     assert messages and "/" in messages[-1]
 
 
-def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_path):
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, CUDA])])
+def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_path, device):
     folder = _music(tmp_path / "music", seconds=4.5)
     config = TrainConfig(
         data_dir=str(folder),
@@ -50,6 +56,7 @@ def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_
         log_every=1,
         preview_every=2,
         preview_count=2,
+        device=device,
         cache_dir=str(tmp_path / "cache"),
     )
     session = TrainingSession()  # the real core.train, torch threads capped in the training thread

@@ -114,7 +114,16 @@ def drive(app, window, options: argparse.Namespace) -> dict:
         )
         report["summary"] = train.summary.label.text()
     if options.music and options.train_steps > 0:
-        if options.preset:
+        if options.fine_tune:
+            form = train.form
+            wanted = str(Path(options.fine_tune).resolve())
+            index = next(
+                i
+                for i in range(form.init_combo.count())
+                if form.init_combo.itemData(i) and str(Path(form.init_combo.itemData(i)).resolve()) == wanted
+            )
+            form.init_combo.setCurrentIndex(index)
+        elif options.preset:
             train.form.preset_combo.setCurrentIndex(train.form.preset_combo.findData(options.preset))
         train.form.steps_spin.setValue(options.train_steps)
         if options.batch:
@@ -133,8 +142,34 @@ def drive(app, window, options: argparse.Namespace) -> dict:
         }
     settle(app, 0.3)
     window.grab().save(str(shots / "train-tab.png"))
+    if options.music and options.train_steps > 0:
+        open_trained_model(app, window, report, shots)
     report["screenshots"] = sorted(str(p) for p in shots.glob("*-tab.png"))
     return report
+
+
+def open_trained_model(app, window, report: dict, shots: Path) -> None:
+    """Open in Generate, generate from the new model, and take the Generate screenshot again."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    train, tab = window.train_tab, window.generate_tab
+    QTest.mouseClick(train.open_button, Qt.MouseButton.LeftButton)
+    trained = Path(train.trained_model).resolve()
+
+    def selected() -> bool:
+        choice = tab.controls.current_choice()
+        return choice is not None and Path(choice.model.path).resolve() == trained
+
+    wait_for(app, selected, 60, "the trained model in the genre picker")
+    takes = []
+    window.services.generation.take_ready.connect(takes.append)
+    QTest.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    wait_for(app, lambda: takes and tab.generate_button.isEnabled(), 300, "a take of the trained model")
+    report["trained_take"] = {"genre": takes[-1].genre_label, "model": takes[-1].model_name}
+    tab.seek(takes[-1].duration_seconds * 0.4)  # a playhead inside the take for the picture
+    settle(app, 0.5)
+    window.grab().save(str(shots / "generate-tab.png"))
 
 
 def main() -> int:
@@ -144,6 +179,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--music")
     parser.add_argument("--preset")
+    parser.add_argument("--fine-tune", help="an installed model to start the training run from")
     parser.add_argument("--batch", type=int, default=0)
     parser.add_argument("--train-steps", type=int, default=0)
     parser.add_argument("--train-timeout", type=float, default=1800)
