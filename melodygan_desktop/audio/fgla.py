@@ -1,5 +1,5 @@
-"""Phase-retrieval engine behind the fast inverters: a cached STFT pair, NNLS mel -> linear power,
-a peak-locked initial phase and fast (momentum) Griffin-Lim, all batched in torch.
+"""Phase-retrieval engine behind the fast inverters: NNLS mel -> linear power over the banded filterbank,
+a peak-locked initial phase and fast (momentum) Griffin-Lim on the cached STFT pair (``stft.py``), in torch.
 
 Layout inside this module is ``(batch, frames, freqs)`` so every FFT runs over contiguous memory.
 """
@@ -12,115 +12,49 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from melodygan_desktop.audio.stft import StftPair
+
 #: Keeps divisions finite where a bin or a band is exactly zero.
 TINY = 1e-30
 
 
-class StftPair:
-    """Centred Hann STFT and its least-squares inverse with the window and its overlap envelope cached.
+class BandedRows:
+    """A ``(rows, cols)`` matrix whose non-zeros in any run of rows span a narrow range of columns, stored as
+    dense blocks: a mel filterbank, where each frequency bin (row) feeds at most two adjacent bands.
 
-    Matches ``torch.stft(..., center=True, pad_mode="reflect", onesided=True)`` but returns
-    ``(batch, frames, n_fft // 2 + 1)`` complex64 and skips the per-call window set-up of ``torch.istft``.
+    Products with it cost a fraction of the dense ones (about 14 % of the multiply-adds for 1025 bins and
+    128 HTK bands in blocks of 128 rows) and give the same result up to float rounding.
     """
 
-    def __init__(self, n_fft: int, hop_length: int) -> None:
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.window = torch.hann_window(n_fft)
-        self._inverse_envelope: dict[int, torch.Tensor] = {}
-        # Scratch buffers keyed by (name, shape), reused across calls of one pair (one inversion): iterative
-        # phase retrieval would otherwise map and fault in several fresh multi-MB arrays per iteration.
-        self._scratch: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
+    def __init__(self, matrix: torch.Tensor, block_rows: int = 128) -> None:
+        self.rows, self.cols = matrix.shape
+        self.blocks: list[tuple[int, int, int, int, torch.Tensor]] = []  # (row0, row1, col0, col1, block)
+        nonzero = matrix != 0
+        for row0 in range(0, self.rows, block_rows):
+            row1 = min(self.rows, row0 + block_rows)
+            columns = nonzero[row0:row1].any(dim=0).nonzero().flatten()
+            if columns.numel():
+                col0, col1 = int(columns[0]), int(columns[-1]) + 1
+                self.blocks.append((row0, row1, col0, col1, matrix[row0:row1, col0:col1].contiguous()))
 
-    def scratch(self, name: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """An uninitialised buffer owned by this pair, the same one for every request of ``(name, shape)``."""
-        key = (name, tuple(shape))
-        buffer = self._scratch.get(key)
-        if buffer is None or buffer.dtype != dtype:
-            buffer = torch.empty(shape, dtype=dtype)
-            self._scratch[key] = buffer
-        return buffer
+    def left_product(self, values: torch.Tensor) -> torch.Tensor:
+        """``values @ matrix``: ``(..., rows)`` -> ``(..., cols)``."""
+        out = values.new_zeros(values.shape[:-1] + (self.cols,))
+        for row0, row1, col0, col1, block in self.blocks:
+            out[..., col0:col1] += values[..., row0:row1] @ block
+        return out
 
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        """``(batch, samples)`` float32 -> ``(batch, samples // hop + 1, n_fft // 2 + 1)`` complex64."""
-        half = self.n_fft // 2
-        mode = "reflect" if wave.shape[-1] > half else "constant"
-        padded = torch.nn.functional.pad(wave.unsqueeze(1), (half, half), mode=mode).squeeze(1)
-        return self._analyse(padded)
-
-    def _analyse(self, padded: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """Windowed rFFT of every frame of a padded ``(batch, span)`` signal (into ``out`` if given)."""
-        frames = padded.unfold(-1, self.n_fft, self.hop_length)
-        windowed = torch.mul(frames, self.window, out=self.scratch("frames", tuple(frames.shape)))
-        return torch.fft.rfft(windowed, out=out)
-
-    def inverse(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """``(batch, frames, freqs)`` complex -> ``(batch, (frames - 1) * hop)`` float32 (overlap-add)."""
-        frames = spectrum.shape[1]
-        start = self.n_fft // 2
-        return self._padded_inverse(spectrum)[:, start : start + (frames - 1) * self.hop_length]
-
-    def project(self, spectrum: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """``forward(inverse(spectrum))``: the nearest consistent spectrogram, same shape and dtype.
-
-        The overlap-add buffer already holds the signal at the padded positions, so only the two
-        ``n_fft / 2`` edges are refilled by reflection instead of cropping and re-padding the whole signal.
-        ``out`` (complex, the shape of ``spectrum``, may be ``spectrum`` itself) receives the result.
-        """
-        frames = spectrum.shape[1]
-        half = self.n_fft // 2
-        length = (frames - 1) * self.hop_length
-        if length <= half:  # too short to reflect: take the plain route
-            rebuilt = self.forward(self.inverse(spectrum))
-            return rebuilt if out is None else out.copy_(rebuilt)
-        padded = self._padded_inverse(spectrum)
-        padded[:, :half] = padded[:, half + 1 : 2 * half + 1].flip(-1)
-        padded[:, half + length :] = padded[:, length - 1 : half + length - 1].flip(-1)
-        return self._analyse(padded, out=out)
-
-    def _padded_inverse(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """Overlap-added, envelope-normalised signal over the padded span ``(frames - 1) * hop + n_fft``."""
-        batch, frames = spectrum.shape[0], spectrum.shape[1]
-        buffer = self.scratch("frames", (batch, frames, self.n_fft))
-        signal_frames = torch.fft.irfft(spectrum, n=self.n_fft, out=buffer)
-        wave = self._overlap_add(signal_frames, self.window)
-        return wave.mul_(self._envelope(frames))
-
-    def _overlap_add(self, signal_frames: torch.Tensor, window: torch.Tensor | None = None) -> torch.Tensor:
-        """Sum ``(batch, frames, width)`` frames, each multiplied by ``window`` (width,) if given, at hop
-        spacing into a fresh ``(batch, (frames - 1) * hop + width)`` signal."""
-        batch, frames, width = signal_frames.shape
-        hop = self.hop_length
-        total = (frames - 1) * hop + width
-        if width % hop == 0:  # common case (hop = n_fft / 4): sum a few shifted views, no index maths
-            ratio = width // hop
-            blocks = signal_frames.reshape(batch, frames, ratio, hop)
-            out = torch.empty(batch, frames + ratio - 1, hop, dtype=signal_frames.dtype)
-            out[:, frames:].zero_()
-            pieces = (window if window is not None else torch.ones(width)).reshape(ratio, hop)
-            # The window product is fused into the sum, and the first block is written rather than added to
-            # zeros: one pass over the frames in all.
-            torch.mul(blocks[:, :, 0], pieces[0], out=out[:, :frames])
-            for offset in range(1, ratio):
-                out[:, offset : offset + frames].addcmul_(blocks[:, :, offset], pieces[offset])
-            return out.reshape(batch, total)
-        if window is not None:
-            signal_frames = signal_frames * window
-        folded = torch.nn.functional.fold(
-            signal_frames.transpose(1, 2), output_size=(1, total), kernel_size=(1, width), stride=(1, hop)
-        )
-        return folded.reshape(batch, total)
-
-    def _envelope(self, frames: int) -> torch.Tensor:
-        """``1 / sum of squared windows`` over the padded signal, cached per frame count."""
-        cached = self._inverse_envelope.get(frames)
-        if cached is None:
-            squared = self.window.square().expand(1, frames, self.n_fft).contiguous()
-            envelope = self._overlap_add(squared)[0]
-            inverse = 1.0 / envelope.clamp(min=1e-11)
-            cached = torch.where(envelope > 1e-11, inverse, torch.zeros_like(envelope))
-            self._inverse_envelope[frames] = cached
-        return cached
+    def left_product_transposed(self, values: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``values @ matrix.T`` into ``out``: ``(..., cols)`` -> ``(..., rows)``; all-zero rows give 0."""
+        covered = 0
+        for row0, row1, col0, col1, block in self.blocks:
+            if row0 > covered:
+                out[..., covered:row0] = 0.0
+            out[..., row0:row1] = values[..., col0:col1] @ block.t()
+            covered = row1
+        if covered < self.rows:
+            out[..., covered:] = 0.0
+        return out
 
 
 def nnls_mel_to_linear(
@@ -137,19 +71,22 @@ def nnls_mel_to_linear(
     Starts from the clamped pseudo-inverse (the least-norm solution) and runs multiplicative updates for the
     generalised KL divergence, which keep every bin non-negative and weigh each band by its relative error
     (what a dB image cares about). ``over_relax`` applies each update to the power 1.5 (as ``u * sqrt(u)``,
-    ~10x cheaper than ``pow``), which reaches the same fit in about half the iterations.
-    Returns (batch, frames, freqs) float32.
+    ~10x cheaper than ``pow``), which reaches the same fit in about half the iterations. The filterbank
+    products use its band structure (``BandedRows``). Returns (batch, frames, freqs) float32.
     """
     power = mel_power @ pseudo_inverse
     floor = (mel_power.amax(dim=-1, keepdim=True) * 1e-6).clamp(min=TINY)
     power = torch.maximum(power, floor, out=power)  # multiplicative updates cannot revive an exact zero
+    if iterations <= 0:
+        return power
     inverse_band_weight = 1.0 / filterbank.sum(dim=1).clamp(min=TINY)  # (freqs,)
-    # The per-bin normalisation folded into the transposed filterbank: one pass fewer per iteration.
-    weighted_transpose = (filterbank * inverse_band_weight[:, None]).t()
+    bands = BandedRows(filterbank)
+    # The per-bin normalisation is folded into the transposed products: one pass fewer per iteration.
+    weighted = BandedRows(filterbank * inverse_band_weight[:, None])
     update = torch.empty_like(power)
     for _ in range(iterations):
-        ratio = mel_power / (power @ filterbank).clamp_(min=TINY)
-        torch.matmul(ratio, weighted_transpose, out=update)
+        ratio = mel_power / bands.left_product(power).clamp_(min=TINY)
+        weighted.left_product_transposed(ratio, out=update)
         power.mul_(update)
         if over_relax:
             power.mul_(update.sqrt_())
@@ -266,6 +203,7 @@ def fast_griffin_lim(
 
 
 __all__ = [
+    "BandedRows",
     "StftPair",
     "fast_griffin_lim",
     "nnls_mel_to_linear",

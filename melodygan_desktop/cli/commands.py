@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import random
+import sys
 from pathlib import Path
 
 from .errors import EXIT_FAILURE, CliError
@@ -86,6 +87,7 @@ def add_train(sub) -> None:
     p.add_argument("--keep-last", type=int, default=3)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
     p.set_defaults(handler=cmd_train)
 
 
@@ -121,13 +123,13 @@ def cmd_train(args) -> int:
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, mel=mel, device=args.device,
             threads=args.threads or default_threads(), seed=args.seed, init_from=init_from,
             checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, log_every=args.log_every,
-            preview_every=args.preview_every, cache_dir=args.cache_dir,
+            preview_every=args.preview_every, cache_dir=args.cache_dir, val_fraction=args.val_fraction,
         )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / f"{preset.name}-{stamp}"
     finished = run_training(config, run_dir)
     if finished.reason == "diverged":
-        print(f"melodygan: training stopped: {finished.message}")
+        print(f"melodygan: training stopped: {finished.message}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError, MissingToolError
-from .fetch import AptFetcher, PackageFetcher
+from .fetch import AptFetcher, PackageFetcher, expand_archives
 from .labels import POLICY_SUMMARY, genres_of_package
 from .manifest import (
     TrackRecord,
@@ -225,6 +225,7 @@ def build_corpus(
     save_json(work_dir / "splits.json", {**previous, **splits})
     _prune(work_dir, corpus_dir, wanted, {c.track_id for c in everything})
 
+    package_entries = {p.name: p for p in packages}
     by_package: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in chosen:
         if load_record(work_dir, candidate.track_id, corpus_dir) is None:
@@ -235,6 +236,7 @@ def build_corpus(
     for package in sorted(by_package):
         try:
             root = fetcher.fetch(package)
+            expand_archives(root, package_entries[package])  # a fresh extraction after a cached scan
         except RENDER_ERRORS as exc:
             failed += [(package, c.source, f"package: {exc}") for c in by_package[package]]
             continue

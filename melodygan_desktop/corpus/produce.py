@@ -12,16 +12,27 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import soundfile
 
 from .arrange import SongSpec
 from .errors import RenderError
 from .manifest import TrackRecord, sha256_of
-from .render import SAMPLE_RATE, Tools, render_lmms, render_midi, render_tracker, tidy, write_flac
+from .render import (
+    SAMPLE_RATE,
+    Tools,
+    loud_bounds,
+    render_lmms,
+    render_midi,
+    render_tracker,
+    tidy,
+    write_flac,
+)
 from .songs import render_song
 from .split import Candidate
 
 MINIMUM_SECONDS = 5.0
+SILENCE_KEPT_SECONDS = 5.0  # recordings with more silence at their ends are stored trimmed (FLAC)
 
 
 def safe_name(text: str) -> str:
@@ -52,21 +63,37 @@ def _finish(candidate: Candidate, split: str, corpus_dir: Path, relative: str, s
     )
 
 
-def _copy_recording(source: Path, target: Path) -> float:
+def _store_recording(source: Path, target: Path) -> tuple[Path, float]:
+    """Copy a recording as it is, or, when it has over 5 s of silence at its ends, write the loud part
+    as FLAC (same rate and channels). Returns the written path and its length in seconds."""
     try:
-        seconds = float(soundfile.info(str(source)).duration)
+        audio, rate = soundfile.read(str(source), dtype="int16", always_2d=True)
     except (RuntimeError, soundfile.LibsndfileError) as exc:
         raise RenderError(f"{source.name}: not readable as audio ({exc})") from exc
+    mono = np.zeros(len(audio), dtype=np.float32)
+    for channel in range(audio.shape[1]):
+        mono += audio[:, channel] / (32768.0 * audio.shape[1])
+    bounds = loud_bounds(mono, rate)
+    seconds = 0.0 if bounds is None else (bounds[1] - bounds[0]) / rate
     if seconds < MINIMUM_SECONDS:
-        raise RenderError(f"{source.name}: only {seconds:.1f} s of audio")
+        raise RenderError(f"{source.name}: only {seconds:.1f} s of sound")
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+    if len(audio) / rate - seconds <= SILENCE_KEPT_SECONDS:
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return target, len(audio) / rate
+    trimmed = target.with_suffix(".flac")
+    temporary = trimmed.with_name(f".{trimmed.name}.{os.getpid()}.part")
     try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
+        soundfile.write(str(temporary), audio[bounds[0]:bounds[1]], rate, format="FLAC", subtype="PCM_16")
+        os.replace(temporary, trimmed)
     finally:
         temporary.unlink(missing_ok=True)
-    return seconds
+    return trimmed, seconds
 
 
 def _write_rendered(audio, target: Path, name: str) -> float:
@@ -83,7 +110,8 @@ def produce_track(candidate: Candidate, split: str, source: Path, corpus_dir: Pa
     relative = output_relative(candidate, split)
     target = corpus_dir / relative
     if candidate.source_type == "recording":
-        return _finish(candidate, split, corpus_dir, relative, _copy_recording(source, target))
+        written, seconds = _store_recording(source, target)
+        return _finish(candidate, split, corpus_dir, written.relative_to(corpus_dir).as_posix(), seconds)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch_dir, prefix="render-") as folder:
         work = Path(folder)

@@ -107,18 +107,27 @@ def read_lenient(path: Path, raw_channels: int = 2) -> tuple[np.ndarray, int]:
     return samples.reshape(-1, channels).mean(axis=1).astype(np.float32) / 32768.0, rate
 
 
+def loud_bounds(mono: np.ndarray, sample_rate: int, threshold_db: float = -60.0) -> tuple[int, int] | None:
+    """(first, end) sample of the part louder than ``threshold_db`` dBFS in 50 ms windows; None if silent."""
+    window = max(1, sample_rate // 20)
+    frames = len(mono) // window
+    if frames == 0:
+        return None
+    blocks = mono[: frames * window].reshape(frames, window).astype(np.float32)
+    rms = np.sqrt(np.mean(blocks**2, axis=1) + 1e-12)
+    loud = np.flatnonzero(20 * np.log10(rms) > threshold_db)
+    if len(loud) == 0:
+        return None
+    return int(loud[0] * window), int(min(len(mono), (loud[-1] + 1) * window))
+
+
 def tidy(audio: np.ndarray, sample_rate: int, *, max_seconds: float,
          threshold_db: float = -60.0) -> np.ndarray:
     """Trim leading/trailing silence (50 ms windows under ``threshold_db``), cap the length, no clipping."""
-    window = max(1, sample_rate // 20)
-    frames = len(audio) // window
-    if frames == 0:
+    bounds = loud_bounds(audio, sample_rate, threshold_db)
+    if bounds is None:
         return audio[:0]
-    rms = np.sqrt(np.mean(audio[: frames * window].reshape(frames, window) ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(20 * np.log10(rms) > threshold_db)
-    if len(loud) == 0:
-        return audio[:0]
-    trimmed = audio[loud[0] * window: (loud[-1] + 1) * window][: int(max_seconds * sample_rate)]
+    trimmed = audio[bounds[0]:bounds[1]][: int(max_seconds * sample_rate)]
     peak = float(np.max(np.abs(trimmed)))
     return (trimmed / peak * 0.98).astype(np.float32) if peak > 0.98 else trimmed.astype(np.float32)
 

@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 from .arrange import SongSpec, plan_songs
+from .manifest import ARRANGER_PACKAGE
 from .split import Candidate
 from .tables import CorpusTables
 
-MMA_PACKAGE = "mma"
+MMA_PACKAGE = ARRANGER_PACKAGE
 MMA_LICENCE = "GPL-2+"
 SOUNDFONT_CREDIT = "rendered with the FluidR3_GM soundfont by Frank Wen (MIT)"
 RENDERER_COPYRIGHTS = {

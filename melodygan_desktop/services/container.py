@@ -24,7 +24,7 @@ from melodygan_desktop.training.events import DataSummary
 
 PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
-ExportModelFunction = Callable[[Path, str], Path]
+ExportModelFunction = Callable[[Path, str, str], Path]  # checkpoint, folder name, display name
 InvertPreviewFunction = Callable[[np.ndarray, str], np.ndarray]
 
 

@@ -124,12 +124,13 @@ def prepare_summary(data_dir: Path, mel_preset: str, progress: Progress) -> Data
     return prepared.summary
 
 
-def export_trained_model(checkpoint: Path, name: str) -> Path:
-    """Copy a run's inference checkpoint into the user's models folder so the genre picker lists it."""
+def export_trained_model(checkpoint: Path, folder_name: str, display_name: str | None = None) -> Path:
+    """Copy a run's inference checkpoint to ``<user models>/<folder_name>`` so the genre picker lists it
+    (as ``display_name`` when given)."""
     from melodygan_desktop import checkpoints
 
-    destination = paths.user_models_dir() / name
-    checkpoints.export_checkpoint(Path(checkpoint), destination)
+    destination = paths.user_models_dir() / folder_name
+    checkpoints.export_checkpoint(Path(checkpoint), destination, name=display_name)
     return destination
 
 

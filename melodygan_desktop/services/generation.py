@@ -51,7 +51,7 @@ class Take:
 
     def title(self) -> str:
         seconds = f"{self.duration_seconds:.1f} s"
-        return f"#{self.number}  {self.genre_label}  ·  seed {self.request.seed}  ·  {seconds}"
+        return f"#{self.number}  {self.genre_label}  ·  {seconds}  ·  seed {self.request.seed}"
 
     def default_file_stem(self) -> str:
         """``<genre>_seed<seed>``, safe for every file system (a blend reads ``blues-jazz30``)."""

@@ -110,7 +110,9 @@ class MetricsLog:
                     kept.append(line)
             except ValueError:
                 continue  # a line cut short by a crash
-        self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        tmp = self.path.with_name(self.path.name + ".tmp")  # a kill mid-rewrite must not lose the history
+        tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        os.replace(tmp, self.path)
 
     def write(self, step: int, values: dict[str, float]) -> None:
         self._file.write(json.dumps({"step": step, "time": round(time.time(), 3), **values}) + "\n")

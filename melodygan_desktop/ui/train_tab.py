@@ -40,6 +40,7 @@ class TrainTab(QWidget):
         self._summary_job: Job | None = None
         self._summary_key: tuple[str, str] | None = None
         self.trained_model: str | None = None
+        self._run_label = ""
         self.form = TrainForm()
         self.summary = DataSummaryView()
         self.start_button = QPushButton("Start")
@@ -196,6 +197,7 @@ class TrainTab(QWidget):
         config = self.training_config()
         run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
         self.trained_model = None
+        self._run_label = f"{Path(config.data_dir).name} · {config.preset} · {time.strftime('%d %b %H:%M')}"
         self.monitor.reset(config.steps)
         preset = self.form.preset()
         if preset is not None and self.services.catalog.options is not None:
@@ -227,14 +229,16 @@ class TrainTab(QWidget):
         self.monitor.on_finished(event)
         self.status_message.emit(self.monitor.message.text())
         if event.checkpoint and event.reason != "failed":
-            self._install_model(Path(event.checkpoint))
+            self._install_model(Path(event.checkpoint), f"{self._run_label} · step {event.step}")
         self._update_buttons()
 
-    def _install_model(self, checkpoint: Path) -> None:
+    def _install_model(self, checkpoint: Path, display_name: str) -> None:
         """Copy the newest checkpoint into the user's models so the genre picker lists it from now on."""
         run_name = self.services.training.run_dir.name if self.services.training.run_dir else checkpoint.name
         export = self.services.export_model_fn
-        job = self.services.jobs.submit("install model", lambda progress: export(checkpoint, run_name))
+        job = self.services.jobs.submit(
+            "install model", lambda progress: export(checkpoint, run_name, display_name)
+        )
         job.result.connect(self._on_model_installed)
         job.error.connect(
             lambda message, details: self.errors.report("Could not add the trained model", message, details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -88,6 +89,9 @@ def build_fake_trees(root: Path) -> dict[str, Path]:
     _write(music / "skip_me.wav", tone_audio(6.0, 500, seed=41))  # dropped by the override table
     _write(music / "untagged.wav", tone_audio(6.0, 520, seed=42))  # no tag: package hint (electronic)
     _write(music / "cc_theme.wav", tone_audio(6.0, 540, seed=43))  # per-file licence stanza
+    padded = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), tone_audio(6.0, 560, seed=44),
+                             np.zeros(6 * SAMPLE_RATE, np.float32)])
+    _write(music / "padded.wav", padded)  # silent ends: stored trimmed, as FLAC
     (music / "notes.txt").write_text("not music", encoding="utf-8")
     doc = game / "usr/share/doc/fakegame-music"
     doc.mkdir(parents=True)
@@ -128,7 +132,10 @@ class FakeFetcher:
         return self.trees[package]
 
     def release(self, package: str) -> None:
+        """Like deleting an extraction: archive members opened in place disappear."""
         self.released.append(package)
+        for opened in self.trees.get(package, Path("/nonexistent")).rglob("*.pk3.d"):
+            shutil.rmtree(opened)
 
 
 

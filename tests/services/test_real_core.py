@@ -68,10 +68,10 @@ def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_
     assert finished.reason == "completed" and finished.checkpoint, finished
     assert [m.step for m in metrics if isinstance(m, StepMetrics)] == [1, 2]
 
-    installed = core.export_trained_model(finished.checkpoint, "run1")
+    installed = core.export_trained_model(finished.checkpoint, "run1", "music · melodygan-cond · step 2")
     assert installed == paths.user_models_dir() / "run1"
-    listed = core.find_models()
-    assert [model.genres for model in listed if model.path == installed] == [("jazz", "rock")]
+    listed = [(model.name, model.genres) for model in core.find_models() if model.path == installed]
+    assert listed == [("music · melodygan-cond · step 2", ("jazz", "rock"))]
 
     progress = []
     take = CoreGenerator()(

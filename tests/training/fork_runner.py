@@ -43,13 +43,14 @@ def serve() -> None:
 
     torch.set_num_threads(1)
     # Warm the modules a training run imports, so each forked run starts in milliseconds.
+    import torch._dynamo  # noqa: F401  (the first optimiser imports it: 4 s on a busy machine)
+    import torchaudio.transforms  # noqa: F401
+
     import melodygan_desktop.checkpoints  # noqa: F401
     import melodygan_desktop.cli.commands  # noqa: F401
     import melodygan_desktop.cli.progress  # noqa: F401
     import melodygan_desktop.models.presets  # noqa: F401
     import melodygan_desktop.training.loop  # noqa: F401
-    import torch._dynamo  # noqa: F401  (the first optimiser imports it: 4 s on a busy machine)
-    import torchaudio.transforms  # noqa: F401
 
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

@@ -91,9 +91,9 @@ def test_train_on_a_folder_without_audio_is_one_clear_error(tmp_path, capsys, ki
 def test_training_reports_skipped_files_and_the_run_folder_keeps_them(genre_folder, tmp_path, capsys):
     expect = build_matrix(genre_folder / "jazz" / "extras")
     run = tmp_path / "run"
-    code = main(["train", str(genre_folder), "--run-dir", str(run), "--preset", "melodygan-v3", "--steps", "1",
-                 "--batch-size", "2", "--clip-seconds", "2", "--threads", "1", "--device", "cpu",
-                 "--cache-dir", str(tmp_path / "cache")])
+    code = main(["train", str(genre_folder), "--run-dir", str(run), "--preset", "melodygan-v3",
+                 "--steps", "1", "--batch-size", "2", "--clip-seconds", "2", "--threads", "1",
+                 "--device", "cpu", "--cache-dir", str(tmp_path / "cache")])
     out = capsys.readouterr().out
     assert code == 0 and "4 tracks" in out
     lines = reason_lines(out)

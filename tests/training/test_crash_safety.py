@@ -1,9 +1,9 @@
 """Crash safety: SIGKILL the real ``melodygan train`` at random moments, checkpoint writes included.
 
-After every kill: the newest complete checkpoint loads (weights and resume state, same step), no half-written
-folder is ever picked, ``train --resume`` continues from exactly that step, and at most one checkpoint interval
-of logged work is lost. The commands run in processes forked from one warm interpreter (``fork_runner.py``)
-so that each of the kills costs training time, not import time.
+After every kill: the newest complete checkpoint loads (weights and resume state, same step), no
+half-written folder is ever picked, ``train --resume`` continues from exactly that step, and at most one
+checkpoint interval of logged work is lost. The commands run in processes forked from one warm interpreter
+(``fork_runner.py``) so that each of the kills costs training time, not import time.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def test_sigkill_at_random_moments_never_loses_more_than_one_interval(runner, ge
             wait_for(fresh_tmp_folder(run, launched), pid, "a checkpoint write")
             time.sleep(rng.uniform(0.0, 0.004))
         elif moment == "just after latest.txt moved":
-            wait_for(lambda: read_latest_txt(run) != latest_txt, pid, "a new latest.txt")
+            wait_for(lambda before=latest_txt: read_latest_txt(run) != before, pid, "a new latest.txt")
         else:
             time.sleep(rng.uniform(0.05, 1.5))
         os.kill(pid, signal.SIGKILL)
@@ -170,7 +170,8 @@ def test_sigkill_at_random_moments_never_loses_more_than_one_interval(runner, ge
         max_lost = max(max_lost, lost)
         tally[moment] += 1
 
-    assert latest > 0 and verified_resumes >= KILLS // 2 and mid_write >= 3, (latest, verified_resumes, mid_write)
+    assert latest > 0 and verified_resumes >= KILLS // 2, (latest, verified_resumes)
+    assert mid_write >= 3, f"only {mid_write} kills landed inside a checkpoint write"
     final = latest + CHECKPOINT_EVERY
     pid = runner.start(["train", "--resume", str(run), "--steps", str(final), "--threads", "1",
                         "--device", "cpu"], tmp_path / "final.log")
@@ -179,6 +180,6 @@ def test_sigkill_at_random_moments_never_loses_more_than_one_interval(runner, ge
     assert f"from step {latest}" in output and f"completed at step {final}" in output
     assert check_checkpoints(run) == final
     assert logged_steps(run) == list(range(1, final + 1))  # no step lost from or repeated in the log
-    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert not [p.name for p in run.iterdir() if p.name.startswith(("step_", "latest")) and ".tmp" in p.name]
     print(f"\n{KILLS} kills {tally}, {mid_write} inside a checkpoint write; {verified_resumes} resumes "
           f"checked; max lost steps {max_lost}; final step {final}")

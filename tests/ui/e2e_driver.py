@@ -162,6 +162,8 @@ def open_trained_model(app, window, report: dict, shots: Path) -> None:
         return choice is not None and Path(choice.model.path).resolve() == trained
 
     wait_for(app, selected, 60, "the trained model in the genre picker")
+    model = tab.controls.current_choice().model
+    tab.controls.select_key(f"{Path(model.path)}::{model.genres[-1]}")  # its last genre
     takes = []
     window.services.generation.take_ready.connect(takes.append)
     QTest.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)

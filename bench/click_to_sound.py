@@ -1,0 +1,167 @@
+"""Click to sound: generator forward + mel -> audio for a 10-s clip, ours (the default ``nnls-fgla``) against
+torchaudio's stock ``InverseMelScale`` + ``GriffinLim(n_iter=32)`` on the same mel, in the same run; spectral
+convergence of both on music round trips; 60-s seamless generation.
+
+Run: ``.venv/bin/python bench/click_to_sound.py [--audio FOLDER] [--json out.json] [--quick]``
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import benchlib
+import numpy as np
+import torch
+import torchaudio
+
+from melodygan_desktop.audio.inversion import METHODS, invert, spectral_convergence
+from melodygan_desktop.audio.io import read_audio
+from melodygan_desktop.audio.mel import MelFrontEnd, unit_to_power, waveform_to_mel
+from melodygan_desktop.checkpoints import CheckpointMeta, LoadedModel, find_models, load_generator
+from melodygan_desktop.config import MEL_PRESETS, MelConfig
+from melodygan_desktop.inference import generate, generate_mel, genre_weights
+from melodygan_desktop.models.presets import get_preset
+
+PRESET = "melodygan-cond"
+GENRES = ("blues", "classical", "electronic", "jazz", "rock")
+THREADS = 1
+
+
+def bench_model() -> tuple[LoadedModel, str]:
+    """A trained melodygan-cond from ``checkpoints/`` when there is one, else a freshly built one (same
+    network and cost; its output is noise-like, which does not change the timing)."""
+    for info in find_models([benchlib.ROOT / "checkpoints"]):
+        if info.preset == PRESET:
+            return load_generator(info.path), f"trained checkpoint {info.path.name}"
+    mel = MEL_PRESETS[get_preset(PRESET).mel_preset]
+    torch.manual_seed(0)
+    generator = get_preset(PRESET).build_generator(mel, len(GENRES)).eval()
+    meta = CheckpointMeta(preset=PRESET, mel=mel, genres=GENRES, card={"name": "bench (untrained)"})
+    return LoadedModel(generator=generator, meta=meta, path=Path("untrained")), "freshly built (untrained)"
+
+
+class StockInversion:
+    """The baseline exactly as stock torchaudio does it: ``InverseMelScale`` (least squares) then
+    ``GriffinLim(n_iter=32)`` with its defaults (momentum 0.99, random start). Built once, outside timing."""
+
+    def __init__(self, mel: MelConfig) -> None:
+        self.mel = mel
+        self.inverse_mel = torchaudio.transforms.InverseMelScale(
+            n_stft=mel.n_fft // 2 + 1, n_mels=mel.n_mels, sample_rate=mel.sample_rate,
+            f_min=mel.f_min, f_max=mel.top_hz, mel_scale="htk",
+        )
+        self.griffin_lim = torchaudio.transforms.GriffinLim(
+            n_fft=mel.n_fft, hop_length=mel.hop_length, n_iter=32, power=2.0
+        )
+
+    def __call__(self, mel_unit: np.ndarray, seed: int = 0) -> np.ndarray:
+        torch.manual_seed(seed)
+        with torch.inference_mode():
+            power = unit_to_power(torch.from_numpy(np.ascontiguousarray(mel_unit)), self.mel)
+            return self.griffin_lim(self.inverse_mel(power)).numpy()
+
+
+def music_clips(audio_dir: Path | None, mel: MelConfig, quick: bool) -> dict[str, np.ndarray]:
+    """10-s excerpts (from 30 s in) of real tracks when a folder is given, plus synthetic music."""
+    clips = {}
+    for path in benchlib.real_music_files(audio_dir, 2 if quick else 6, min_seconds=40.0):
+        clips[path.stem[:28]] = read_audio(path, mel.sample_rate, start_seconds=30.0, max_seconds=10.0)
+    for seed in range(1 if quick else 3):
+        clips[f"synthetic music #{seed}"] = benchlib.synth_music(10.0, mel.sample_rate, seed=seed)
+    return clips
+
+
+def round_trips(report: benchlib.Report, mel: MelConfig, clips: dict[str, np.ndarray]) -> dict[str, float]:
+    """Spectral convergence (mel domain; lower is better) of each method on waveform -> mel -> waveform."""
+    stock = StockInversion(mel)
+    front_end = MelFrontEnd(mel)
+    rows, scores = [], {"ours": [], "stock": [], "fast-griffin-lim": []}
+    for name, audio in clips.items():
+        unit = waveform_to_mel(audio, mel, front_end=front_end)
+        ours = spectral_convergence(audio, invert(unit, mel), mel)
+        fast = spectral_convergence(audio, invert(unit, mel, "fast-griffin-lim"), mel)
+        baseline = spectral_convergence(audio, stock(unit), mel)
+        linear_ours = spectral_convergence(audio, invert(unit, mel), mel, domain="linear")
+        linear_stock = spectral_convergence(audio, stock(unit), mel, domain="linear")
+        scores["ours"].append(ours)
+        scores["stock"].append(baseline)
+        scores["fast-griffin-lim"].append(fast)
+        rows.append([name, round(ours, 3), round(fast, 3), round(baseline, 3), round(linear_ours, 3),
+                     round(linear_stock, 3)])
+        benchlib.log(f"round trip {name}: SC ours {ours:.3f} / stock {baseline:.3f}")
+    report.table("Round-trip spectral convergence (10-s clips; lower is better)",
+                 ["clip", "SC mel, ours (nnls-fgla)", "SC mel, fast-griffin-lim", "SC mel, stock GL-32",
+                  "SC linear, ours", "SC linear, stock"], rows)
+    return {key: statistics.mean(values) for key, values in scores.items()} | {
+        "worst_margin": max(o - s for o, s in zip(scores["ours"], scores["stock"]))}
+
+
+def main() -> None:
+    args = benchlib.base_parser(__doc__.splitlines()[0]).parse_args()
+    threads = benchlib.set_threads(THREADS)
+    report = benchlib.Report("click_to_sound", "Click to sound", threads,
+                             "interleaved rounds; best-of-N process CPU time (1 thread), wall shown too")
+    model, origin = bench_model()
+    mel = model.meta.mel
+    report.note(f"model: {PRESET}, {origin}; mel {mel.n_mels} x {mel.frames} frames for 10 s")
+    weights, _ = genre_weights(model, GENRES[0])
+    frames = mel.frames_for_seconds(10.0)
+    stock = StockInversion(mel)
+    repeats = 3 if args.quick else 7
+    candidates = {
+        "generator forward": lambda: generate_mel(model, weights, 1, frames),
+        "ours: G + nnls-fgla": lambda: invert(generate_mel(model, weights, 1, frames), mel),
+        "stock: G + InverseMelScale + GriffinLim(32)": lambda: stock(generate_mel(model, weights, 1, frames)),
+        "ours: generate() end to end": lambda: generate(model, GENRES[0], seed=1, seconds=10.0),
+    }
+    timings = benchlib.interleaved(candidates, repeats)
+    rows = [[name, t.best_cpu * 1e3, t.median_cpu * 1e3, t.best_wall * 1e3, t.median_wall * 1e3,
+             10.0 / t.best_cpu] for name, t in timings.items()]
+    columns = ["pipeline", "best CPU", "median CPU", "best wall", "median wall", "x realtime (best CPU)"]
+    report.table("10-s clip, 1 thread (ms)", columns, rows)
+    ours, baseline = timings["ours: G + nnls-fgla"], timings["stock: G + InverseMelScale + GriffinLim(32)"]
+    generator = timings["generator forward"]
+    speedup = baseline.best_cpu / ours.best_cpu
+    inversion_speedup = (baseline.best_cpu - generator.best_cpu) / (ours.best_cpu - generator.best_cpu)
+    report.figure("ours_ms", ours.best_cpu * 1e3, "ms", "ours, G + mel-to-audio, 10 s (best CPU)")
+    report.figure("stock_ms", baseline.best_cpu * 1e3, "ms", "stock, G + InverseMelScale + GriffinLim(32)")
+    report.figure("speedup", speedup, "x", "speed-up, whole click (best CPU)")
+    report.figure("speedup_wall", baseline.best_wall / ours.best_wall, "x", "speed-up (best wall)")
+    report.figure("speedup_median", baseline.median_cpu / ours.median_cpu, "x", "speed-up (median CPU)")
+    report.figure("inversion_speedup", inversion_speedup, "x", "speed-up, mel-to-audio alone")
+    realtime = 10.0 / timings["ours: generate() end to end"].best_cpu
+    report.figure("realtime", realtime, "x", "realtime factor, generate() 10 s on 1 thread (best CPU)")
+    report.figure("realtime_wall", 10.0 / timings["ours: generate() end to end"].best_wall, "x",
+                  "realtime factor (best wall, loaded machine)")
+
+    quality = round_trips(report, mel, music_clips(args.audio, mel, args.quick))
+    report.figure("sc_ours", quality["ours"], "", "mean SC, ours")
+    report.figure("sc_stock", quality["stock"], "", "mean SC, stock")
+    report.target("click speed", ">= 10x the stock pipeline at equal or lower SC",
+                  f"{speedup:.1f}x (best CPU); SC {quality['ours']:.3f} vs {quality['stock']:.3f}, "
+                  f"worst clip margin {quality['worst_margin']:+.3f}",
+                  speedup >= 10 and quality["worst_margin"] <= 0)
+    report.target("realtime", ">= 50x realtime on 1 thread", f"{realtime:.0f}x", realtime >= 50)
+
+    long_frames = mel.frames_for_seconds(60.0)
+    long = benchlib.interleaved({
+        "ours: generate() 60 s": lambda: generate(model, GENRES[0], seed=2, seconds=60.0),
+        "stock: G + GL-32, 60 s": lambda: stock(generate_mel(model, weights, 2, long_frames)),
+    }, 2 if args.quick else 3, warmup=0)
+    report.table("60-s seamless generation, 1 thread (s)", ["pipeline", "best CPU s", "best wall s", "x RT"],
+                 [[name, t.best_cpu, t.best_wall, 60.0 / t.best_cpu] for name, t in long.items()])
+    report.figure("generate_60s", long["ours: generate() 60 s"].best_cpu, "s", "60-s generation (best CPU)")
+
+    method_mel = waveform_to_mel(next(iter(music_clips(args.audio, mel, True).values())), mel)
+    methods = benchlib.interleaved({m: (lambda m=m: invert(method_mel, mel, m)) for m in METHODS},
+                                   2 if args.quick else 5)
+    mean_sc = {"nnls-fgla": quality["ours"], "fast-griffin-lim": quality["fast-griffin-lim"],
+               "griffin-lim": quality["stock"]}
+    report.table("Mel-to-audio methods, 10-s clip, 1 thread", ["method", "best CPU ms", "x RT", "mean SC"],
+                 [[m, t.best_cpu * 1e3, 10.0 / t.best_cpu, round(mean_sc[m], 3)] for m, t in methods.items()])
+    report.finish(args.json)
+
+
+if __name__ == "__main__":
+    main()
