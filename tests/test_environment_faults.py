@@ -46,9 +46,10 @@ def test_divergence_stops_the_cli_with_a_message_and_keeps_the_last_checkpoint(
     monkeypatch.setattr(loop, "train_step", failing_step)
     run = tmp_path / "run"
     code = main(["train", str(genre_folder), "--run-dir", str(run), "--steps", "6", *TRAIN])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 1
-    assert "training stopped: training diverged at a non-finite g/adv" in out
+    assert "training stopped: training diverged at a non-finite g/adv" in captured.err
     assert f"the last good checkpoint is kept: {run / 'step_00000002'}" in out
     assert checkpoints.load_generator(run).meta.step == 2
 

@@ -109,6 +109,18 @@ def _all_records(work_dir: Path, corpus_dir: Path) -> list[TrackRecord]:
     return records
 
 
+def _needs_work(work_dir: Path, corpus_dir: Path, track_id: str, split: str) -> bool:
+    """True unless the track's file is done and sits in its planned split (a stale one is removed)."""
+    record = load_record(work_dir, track_id, corpus_dir)
+    if record is None:
+        return True
+    if record.split == split:
+        return False
+    (corpus_dir / record.file).unlink(missing_ok=True)
+    record_path(work_dir, track_id).unlink(missing_ok=True)
+    return True
+
+
 def _prune(work_dir: Path, corpus_dir: Path, genres: set[str], keep: set[str]) -> None:
     """Delete earlier outputs of the genres being built that this build no longer selects."""
     for record in _all_records(work_dir, corpus_dir):
@@ -228,7 +240,7 @@ def build_corpus(
     package_entries = {p.name: p for p in packages}
     by_package: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in chosen:
-        if load_record(work_dir, candidate.track_id, corpus_dir) is None:
+        if _needs_work(work_dir, corpus_dir, candidate.track_id, splits[candidate.track_id]):
             by_package[candidate.package].append(candidate)
     total = sum(len(items) for items in by_package.values())
     done = 0
@@ -257,7 +269,7 @@ def build_corpus(
     song_tasks = [(f"mma:{spec.file_stem}", functools.partial(
         produce_song, c, spec, splits[c.track_id], corpus_dir, scratch, tools,
         max_render_seconds=max_render_seconds))
-        for c, spec in songs if load_record(work_dir, c.track_id, corpus_dir) is None]
+        for c, spec in songs if _needs_work(work_dir, corpus_dir, c.track_id, splits[c.track_id])]
     _run_tasks(song_tasks, jobs, "arrange", progress, work_dir, failed)
     copy_renderer_licences(corpus_dir / "licences")
 

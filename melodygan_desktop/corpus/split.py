@@ -41,10 +41,19 @@ def stable_hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
+#: Stems that only number a package's tracks (``music005``, ``track3``): not versions of one tune.
+GENERIC_STEMS = frozenset({"music", "track", "song", "theme", "level", "bgm", "mus", "tune", "audio", "game",
+                           "menu", "ingame", "battle", "stage", "world", "loop", "sound"})
+
+
 def family_of(package: str, file_name: str) -> str:
-    """Group key for numbered versions of one tune: ``area1-game2.mod`` and ``area1-game.mod`` share one."""
+    """Group key for numbered versions of one tune: ``area1-game2.mod`` and ``area1-game.mod`` share one;
+    generic numbered names (``music005.ogg``) stay apart."""
     stem = file_name.rsplit("/", 1)[-1].split(".", 1)[0].lower()
-    return f"{package}:{re.sub(r'[^a-z0-9]*[0-9]+$', '', stem) or stem}"
+    base = re.sub(r"[^a-z0-9]*[0-9]+$", "", stem)
+    if len(re.sub(r"[^a-z]", "", base)) < 3 or base in GENERIC_STEMS:
+        base = stem
+    return f"{package}:{base}"
 
 
 def select(candidates: Iterable[Candidate], *, max_seconds_per_genre: float, seed: int) -> list[Candidate]:
@@ -70,23 +79,26 @@ def assign_splits(candidates: list[Candidate], previous: dict[str, str], *, seed
                   fractions: tuple[float, float, float] = DEFAULT_FRACTIONS) -> dict[str, str]:
     """Split id per track id: whole groups go to the split furthest below its share of the genre's seconds.
 
-    Tracks already in ``previous`` keep their split; a new track of a known group joins that group.
+    Tracks already in ``previous`` keep their split; a new track of a known group joins that group, also
+    when the group's other tracks carry another genre label.
     """
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"split fractions {fractions} must be three non-negative numbers summing to 1")
     result: dict[str, str] = {}
     groups: dict[str, dict[str, list[Candidate]]] = defaultdict(lambda: defaultdict(list))
+    group_split: dict[str, str] = {}
     for candidate in candidates:
         groups[candidate.genre][candidate.group].append(candidate)
+        if previous.get(candidate.track_id) in SPLITS:
+            group_split.setdefault(candidate.group, previous[candidate.track_id])
     for genre in sorted(groups):
         total = sum(max(c.seconds, 1.0) for members in groups[genre].values() for c in members)
         assigned = dict.fromkeys(SPLITS, 0.0)
         pending = []
         for group, members in groups[genre].items():
-            known = [previous[c.track_id] for c in members if previous.get(c.track_id) in SPLITS]
-            if known:
+            if group in group_split:
                 for member in members:
-                    result[member.track_id] = previous.get(member.track_id) or known[0]
+                    result[member.track_id] = previous.get(member.track_id) or group_split[group]
                     assigned[result[member.track_id]] += max(member.seconds, 1.0)
             else:
                 pending.append(group)
@@ -94,6 +106,7 @@ def assign_splits(candidates: list[Candidate], previous: dict[str, str], *, seed
             members = groups[genre][group]
             deficits = {s: f * total - assigned[s] for s, f in zip(SPLITS, fractions, strict=True)}
             split = max(SPLITS, key=lambda s: (deficits[s], -SPLITS.index(s)))
+            group_split[group] = split
             for member in members:
                 result[member.track_id] = split
                 assigned[split] += max(member.seconds, 1.0)

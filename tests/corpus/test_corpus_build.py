@@ -88,6 +88,20 @@ def test_rerun_resumes_without_fetching_or_rewriting(tmp_path, tables_dir, fake_
     assert {r.track_id: r.split for r in second.records} == {r.track_id: r.split for r in first.records}
 
 
+def test_rerun_moves_a_file_whose_planned_split_changed(tmp_path, tables_dir, fake_trees):
+    out = tmp_path / "corpus"
+    first = _build(out, tables_dir, FakeFetcher(fake_trees))
+    moved = next(r for r in first.records if r.split == "train")
+    plan_path = out / ".work" / "splits.json"
+    plan = json.loads(plan_path.read_text())
+    plan[moved.track_id] = "test"
+    plan_path.write_text(json.dumps(plan))
+    second = _build(out, tables_dir, FakeFetcher(fake_trees))
+    now = next(r for r in second.records if r.track_id == moved.track_id)
+    assert now.split == "test" and now.file.startswith("test/")
+    assert not (out / moved.file).exists() and (out / now.file).is_file()
+
+
 def test_cap_and_missing_package_are_reported_not_fatal(tmp_path, tables_dir, fake_trees):
     fetcher = FakeFetcher({"fakegame-music": fake_trees["fakegame-music"]})
     result = _build(tmp_path / "c", tables_dir, fetcher, max_minutes_per_genre=0.25)

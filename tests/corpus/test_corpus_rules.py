@@ -118,3 +118,14 @@ def test_split_is_by_group_deterministic_and_stable_on_resume():
 def test_family_groups_numbered_versions():
     assert family_of("p", "a/area1-game2.mod") == family_of("p", "b/area1-game.mod")
     assert family_of("p", "area1-game.mod") != family_of("p", "area2-game.mod")
+    assert family_of("p", "music005.ogg") != family_of("p", "music006.ogg")
+    assert family_of("p", "track3.ogg") != family_of("p", "track24.ogg")
+
+
+def test_a_group_keeps_one_split_across_genre_labels():
+    candidates = [_candidate(f"a{i}", "ambient", "p", 100) for i in range(10)]
+    candidates += [_candidate(f"r{i}", "rock", "p", 100) for i in range(10)]
+    candidates += [_candidate("x-ambient", "ambient", "p", 100, group="tune-x"),
+                   _candidate("x-rock", "rock", "p", 100, group="tune-x")]
+    splits = assign_splits(candidates, {}, seed=0)
+    assert splits["x-ambient"] == splits["x-rock"]
