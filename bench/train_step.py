@@ -97,13 +97,15 @@ class InnerLoop:
         self.context = context
         self.source = BatchSource(data.train, label_map(data.genres, data.genres), preset.batch_size, 0,
                                   context, self.state.generator.from_unit, draws_per_step=preset.n_critic)
-        self.wait = 0.0
+        self.wait = self.first_round_wait = 0.0
 
     def step(self, step: int) -> None:
         torch.manual_seed(step)
         self.source.begin_step(step)
         train_step(self.state, self.source.next_batch, step, self.context)
         self.wait += self.source.take_wait_time()
+        if step < STEPS_PER_ROUND:
+            self.first_round_wait = self.wait
 
 
 def bench_preset(name: str, data_dir: Path, cache: Path, rounds: int, report: benchlib.Report) -> list:
@@ -121,42 +123,47 @@ def bench_preset(name: str, data_dir: Path, cache: Path, rounds: int, report: be
         events = train(config, Path(run_dir) / "run")
         started = next(events)
         assert isinstance(started, Started)
-        times: dict[str, list[float]] = {"loop.train()": [], "train_step + BatchSource": [], "bare torch": []}
+        rounds_time: dict[str, list[float]] = {"loop.train()": [], "bare torch": []}
+        pairs: list[tuple[float, float]] = []  # (ours, bare) per step, alternating which runs first
         wait_fraction = inner_wait = inner_time = 0.0
         for round_index in range(rounds):
-            steps = range(round_index * STEPS_PER_ROUND, (round_index + 1) * STEPS_PER_ROUND)
             begin = time.process_time()
             event = next(events)
             while not isinstance(event, StepMetrics):
                 event = next(events)
-            times["loop.train()"].append(time.process_time() - begin)
+            rounds_time["loop.train()"].append(time.process_time() - begin)
             wait_fraction = event.data_wait_fraction
-            for label, runner in (("train_step + BatchSource", inner), ("bare torch", bare)):
-                begin = time.process_time()
-                for step in steps:
+            bare_round = 0.0
+            for step in range(round_index * STEPS_PER_ROUND, (round_index + 1) * STEPS_PER_ROUND):
+                order = (inner, bare) if step % 2 else (bare, inner)
+                spent = {}
+                for runner in order:
+                    begin = time.process_time()
                     runner.step(step)
-                times[label].append(time.process_time() - begin)
-            if round_index:
-                inner_time += times["train_step + BatchSource"][-1]
-            benchlib.log(f"{name} round {round_index}: " + ", ".join(
-                f"{k} {v[-1] / STEPS_PER_ROUND * 1e3:.0f} ms/step" for k, v in times.items()))
+                    spent[runner] = time.process_time() - begin
+                bare_round += spent[bare]
+                if round_index:  # round 0 warms up allocators and caches
+                    pairs.append((spent[inner], spent[bare]))
+                    inner_time += spent[inner]
+            rounds_time["bare torch"].append(bare_round)
+            benchlib.log(f"{name} round {round_index}: loop.train() "
+                         f"{rounds_time['loop.train()'][-1] / STEPS_PER_ROUND * 1e3:.0f} ms/step, bare "
+                         f"{bare_round / STEPS_PER_ROUND * 1e3:.0f} ms/step")
         events.close()
-        inner_wait = inner.wait
+        inner_wait = inner.wait - inner.first_round_wait
     hits = started.data.cache_hits / max(1, started.data.tracks)
-    kept = {label: values[1:] for label, values in times.items()}  # round 0 warms up allocators and caches
-    bare_rounds = kept["bare torch"]
-    rows = []
-    for label, values in kept.items():
-        ratios = [ours / reference for ours, reference in zip(values, bare_rounds)]
-        rows.append([name, label, preset.batch_size, min(values) / STEPS_PER_ROUND * 1e3,
-                     statistics.median(values) / STEPS_PER_ROUND * 1e3,
-                     f"{(statistics.median(ratios) - 1) * 100:+.1f} %"])
-    overhead = {label: statistics.median(o / r for o, r in zip(values, bare_rounds)) - 1
-                for label, values in kept.items()}
+    loop_ratios = [o / r for o, r in zip(rounds_time["loop.train()"][1:], rounds_time["bare torch"][1:])]
+    step_ratios = [o / r for o, r in pairs]
+    overhead = {"loop.train()": statistics.median(loop_ratios) - 1,
+                "train_step + BatchSource": statistics.median(step_ratios) - 1}
+    per_step = {"loop.train()": [t / STEPS_PER_ROUND for t in rounds_time["loop.train()"][1:]],
+                "train_step + BatchSource": [o for o, _ in pairs], "bare torch": [r for _, r in pairs]}
+    rows = [[name, label, preset.batch_size, min(values) * 1e3, statistics.median(values) * 1e3,
+             f"{overhead.get(label, 0.0) * 100:+.1f} %"] for label, values in per_step.items()]
     report.figure(f"{name}_overhead_loop", overhead["loop.train()"] * 100, "%",
-                  f"{name}: loop.train() vs bare")
+                  f"{name}: loop.train() vs bare (median of {len(loop_ratios)} round ratios)")
     report.figure(f"{name}_overhead_step", overhead["train_step + BatchSource"] * 100, "%",
-                  f"{name}: train_step + BatchSource vs bare")
+                  f"{name}: train_step + BatchSource vs bare (median of {len(step_ratios)} step ratios)")
     report.figure(f"{name}_wait", wait_fraction * 100, "%", f"{name}: time waiting for data in loop.train()")
     report.figure(f"{name}_hits", hits * 100, "%", f"{name}: cache hit rate when loop.train() started")
     worst = max(overhead["loop.train()"], overhead["train_step + BatchSource"])
@@ -172,9 +179,10 @@ def main() -> None:
     args = benchlib.base_parser(__doc__.splitlines()[0]).parse_args()
     threads = benchlib.set_threads(THREADS)
     report = benchlib.Report("train_step", "Training step", threads,
-                             "rounds of 8 steps, the three loops interleaved; process CPU time; the overhead "
-                             "is the median over rounds of ours / bare (round 0 discarded)")
-    rounds = 3 if args.quick else 6
+                             "process CPU time; train() in rounds of 8 steps interleaved with the other two, "
+                             "which alternate step by step; overhead = median of the paired ratios ours / "
+                             "bare - 1; round 0 discarded")
+    rounds = 3 if args.quick else 8
     rows: list = []
     with tempfile.TemporaryDirectory() as folder:
         data_dir, cache = Path(folder) / "data", Path(folder) / "cache"
@@ -184,7 +192,7 @@ def main() -> None:
                     f"{len(cold.genres)} genres; cache filled once before the runs")
         for name in PRESETS:
             rows += bench_preset(name, data_dir, cache, rounds, report)
-    report.table("Training step, 1 thread (ms per step; overhead = median over rounds of ours / bare - 1)",
+    report.table("Training step, 1 thread (ms per step; overhead = median of paired ratios ours / bare - 1)",
                  ["preset", "loop", "batch", "best ms/step", "median ms/step", "overhead"], rows)
     report.finish(args.json)
 

@@ -13,7 +13,7 @@ from .copyright import CopyrightInfo
 from .fetch import PackageFetcher, discover, find_copyright
 from .labels import decide_label
 from .manifest import sha256_of
-from .split import Candidate, family_of, save_json
+from .split import Candidate, family_of, save_json, stable_hash
 from .tables import CorpusTables, MusicPackage
 
 SCAN_VERSION = 1
@@ -29,10 +29,11 @@ class PackageScan:
     candidates: list[Candidate] = field(default_factory=list)
     excluded: list[tuple[str, str, str]] = field(default_factory=list)
     copyright_found: bool = False
+    fingerprint: str = ""
 
     def to_json(self) -> dict:
         return {"scan_version": SCAN_VERSION, "package": self.package, "version": self.version,
-                "copyright_found": self.copyright_found,
+                "copyright_found": self.copyright_found, "fingerprint": self.fingerprint,
                 "candidates": [asdict(c) for c in self.candidates], "excluded": self.excluded}
 
     @classmethod
@@ -40,7 +41,17 @@ class PackageScan:
         if data.get("scan_version") != SCAN_VERSION:
             return None
         return cls(data["package"], data.get("version", ""), [Candidate(**c) for c in data["candidates"]],
-                   [tuple(row) for row in data["excluded"]], bool(data.get("copyright_found")))
+                   [tuple(row) for row in data["excluded"]], bool(data.get("copyright_found")),
+                   data.get("fingerprint", ""))
+
+
+def table_fingerprint(package: MusicPackage, tables: CorpusTables) -> str:
+    """What the scan of ``package`` depends on in the tables: an edit there makes the cached scan stale."""
+    parts = [package.name, package.label_hint, package.licence, package.pattern.pattern,
+             sorted((g.name, g.kind) for g in tables.genres.values()),
+             sorted(repr(o) for o in tables.overrides if o.package == package.name),
+             sorted(repr(v) for (owner, _key), v in tables.labels.items() if owner == package.name)]
+    return stable_hash(json.dumps(parts))
 
 
 def _version_of(root: Path, fetcher: PackageFetcher, package: str) -> str:
@@ -70,7 +81,7 @@ def scan_package(package: MusicPackage, fetcher: PackageFetcher, tables: CorpusT
     cache = work_dir / "packages" / f"{package.name}.json"
     if cache.is_file() and (licences_dir / f"{package.name}.copyright").is_file():
         cached = PackageScan.from_json(json.loads(cache.read_text(encoding="utf-8")))
-        if cached is not None:
+        if cached is not None and cached.fingerprint == table_fingerprint(package, tables):
             return cached
     root = fetcher.fetch(package.name)
     copyright_path = find_copyright(root, package.name)
@@ -83,7 +94,8 @@ def scan_package(package: MusicPackage, fetcher: PackageFetcher, tables: CorpusT
         target.write_text(f"No copyright file in the package; music licence per music_packages.tsv: "
                           f"{package.licence}\n", encoding="utf-8")
     scan = PackageScan(package.name, _version_of(root, fetcher, package.name),
-                       copyright_found=copyright_path is not None)
+                       copyright_found=copyright_path is not None,
+                       fingerprint=table_fingerprint(package, tables))
     seen: dict[str, str] = {}
     for source in discover(package, root):
         decision = decide_label(source, tables, package.label_hint)

@@ -19,7 +19,7 @@ from ..config import MEL_PRESETS, TrainConfig
 from ..models.presets import get_preset
 from . import distributed
 from .batches import BatchSource, label_map
-from .data import prepare_dataset
+from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
@@ -65,15 +65,21 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         )
 
     cache = Path(config.cache_dir) if config.cache_dir else run_dir.parent / ".cache"
-    if context.is_main:
-        data = prepare_dataset(
-            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed
+
+    def prepare():
+        return prepare_dataset(
+            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed,
+            should_stop=should_stop if not context.distributed else None,
         )
-    distributed.barrier(context)
-    if not context.is_main:  # the cache is warm now: other ranks read it instead of decoding again
-        data = prepare_dataset(
-            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed
-        )
+
+    try:
+        data = prepare() if context.is_main else None
+        distributed.barrier(context)
+        if data is None:  # the cache is warm now: other ranks read it instead of decoding again
+            data = prepare()
+    except PreparationCancelled:
+        yield Finished(step=0, reason="stopped", message="stopped while preparing the data")
+        return
     genres = list(base_model.meta.genres) if base_model else []
     genres += [g for g in data.genres if g not in genres]
     if stored is not None and resuming:

@@ -55,6 +55,7 @@ class TrainMonitor(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.losses = LossView()
+        self.losses.timer.stop()  # redraws only while a run is live: no idle wake-ups
         self.previews = PreviewStrip()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.losses)
@@ -72,6 +73,7 @@ class TrainMonitor(QWidget):
     def reset(self, total_steps: int) -> None:
         self.progress.setFormat("%v / %m steps")
         self.losses.clear()
+        self.losses.timer.start()
         self.previews.clear()
         self.progress.setRange(0, max(1, total_steps))
         self.progress.setValue(0)
@@ -106,3 +108,4 @@ class TrainMonitor(QWidget):
         if event.reason == "completed":
             self.progress.setValue(self.progress.maximum())
         self.losses.redraw()
+        self.losses.timer.stop()

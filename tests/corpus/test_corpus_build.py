@@ -88,6 +88,19 @@ def test_rerun_resumes_without_fetching_or_rewriting(tmp_path, tables_dir, fake_
     assert {r.track_id: r.split for r in second.records} == {r.track_id: r.split for r in first.records}
 
 
+def test_edited_label_table_invalidates_the_cached_scan(tmp_path, tables_dir, fake_trees):
+    out = tmp_path / "corpus"
+    first = _build(out, tables_dir, FakeFetcher(fake_trees))
+    assert any(r.source.endswith("elecb.wav") for r in first.records)
+    with open(tables_dir / "label_overrides.tsv", "a", encoding="utf-8") as handle:
+        handle.write("fakegame-music\telecb.wav\texclude\ttest: dropped later\n")
+    fetcher = FakeFetcher(fake_trees)
+    second = _build(out, tables_dir, fetcher)
+    assert "fakegame-music" in fetcher.fetched and "fakepak-music" not in fetcher.fetched
+    assert not any(r.source.endswith("elecb.wav") for r in second.records)
+    assert not list((out / "train").rglob("*elecb*")) and not list((out / "test").rglob("*elecb*"))
+
+
 def test_rerun_moves_a_file_whose_planned_split_changed(tmp_path, tables_dir, fake_trees):
     out = tmp_path / "corpus"
     first = _build(out, tables_dir, FakeFetcher(fake_trees))

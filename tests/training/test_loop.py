@@ -69,13 +69,12 @@ def test_resume_matches_uninterrupted_run(genre_folder, tmp_path):
 
 
 def test_stop_saves_and_reports(genre_folder, tmp_path):
-    calls = {"n": 0}
-
-    def should_stop() -> bool:
-        calls["n"] += 1
-        return calls["n"] > 1  # stop before the second step
-
-    events = list(train(config_for(genre_folder, tmp_path, steps=50), tmp_path / "run", should_stop))
+    stop = {"now": False}
+    events = []
+    for event in train(config_for(genre_folder, tmp_path, steps=50), tmp_path / "run", lambda: stop["now"]):
+        events.append(event)
+        if isinstance(event, StepMetrics):
+            stop["now"] = True  # pressed Stop after the first step
     finished = events[-1]
     assert finished.reason == "stopped" and finished.step == 1
     assert finished.checkpoint and checkpoints.load_generator(finished.checkpoint).meta.step == 1
@@ -135,3 +134,8 @@ def test_cuda_request_without_cuda_is_a_clear_error(genre_folder, tmp_path):
         pytest.skip("this machine has CUDA")
     with pytest.raises(TrainingError, match="CUDA"):
         list(train(config_for(genre_folder, tmp_path, device="cuda"), tmp_path / "run"))
+
+
+def test_stop_during_data_preparation(genre_folder, tmp_path):
+    events = list(train(config_for(genre_folder, tmp_path), tmp_path / "run", should_stop=lambda: True))
+    assert len(events) == 1 and events[0].reason == "stopped" and "preparing" in events[0].message
