@@ -209,8 +209,6 @@ def write_music_folder(
     channels: int = 1, formats: tuple[str, ...] = ("flac",),
 ) -> list[Path]:
     """Write ``genres`` sub-folders of synthetic tracks (cycling through ``formats``); returns the files."""
-    import soundfile
-
     paths = []
     for genre in range(genres):
         (folder / f"genre{genre}").mkdir(parents=True, exist_ok=True)
@@ -218,9 +216,20 @@ def write_music_folder(
             seed = genre * 100 + track
             path = folder / f"genre{genre}" / f"track{track}.{formats[seed % len(formats)]}"
             audio = synth_music(seconds, sample_rate, seed=seed, channels=channels)
-            soundfile.write(path, audio, sample_rate)
+            write_blocks(path, audio, sample_rate)
             paths.append(path)
     return paths
+
+
+def write_blocks(path: Path, audio: np.ndarray, sample_rate: int, block: int = 1 << 16) -> None:
+    """Write ``audio`` a block at a time: libvorbis overflows its stack when one call hands it minutes of
+    audio (python-soundfile issues #233 / #426), so Ogg files are never written in one piece."""
+    import soundfile
+
+    channels = 1 if audio.ndim == 1 else audio.shape[1]
+    with soundfile.SoundFile(path, "w", samplerate=sample_rate, channels=channels) as handle:
+        for start in range(0, audio.shape[0], block):
+            handle.write(audio[start : start + block])
 
 
 def real_music_files(folder: Path | None, count: int, min_seconds: float = 30.0) -> list[Path]:

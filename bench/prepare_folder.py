@@ -1,6 +1,6 @@
-"""Preparing a folder: decode + resample + log-mel into the cache (``training.data.prepare_dataset``, cold cache)
-against ``librosa.load`` + ``librosa.feature.melspectrogram`` on the same files, in the same run; peak memory
-for a long file.
+"""Preparing a folder: decode + resample + log-mel into the cache (``training.data.prepare_dataset``, cold
+cache) against ``librosa.load`` + ``librosa.feature.melspectrogram`` on the same files, in the same run; peak
+memory for a long file.
 
 Run: ``.venv/bin/python bench/prepare_folder.py [--audio FOLDER] [--json out.json] [--quick]``
 """
@@ -102,7 +102,8 @@ def measure_memory(report: benchlib.Report, quick: bool) -> None:
     growth = rows[-1][1] - rows[0][1]
     report.figure("memory_growth_ours", growth, "MiB", "ours: peak growth from the short to the long file")
     report.target("flat memory", "peak memory flat for long files",
-                  f"ours {rows[0][1]:g} -> {rows[-1][1]:g} MiB, librosa {rows[0][2]:g} -> {rows[-1][2]:g} MiB",
+                  f"ours {rows[0][1]:g} -> {rows[-1][1]:g} MiB, "
+                  f"librosa {rows[0][2]:g} -> {rows[-1][2]:g} MiB",
                   growth < 0.25 * max(1.0, rows[-1][2] - rows[0][2]))
 
 
