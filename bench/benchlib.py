@@ -121,7 +121,7 @@ def machine() -> dict[str, Any]:
 class Report:
     """Collects figures, tables and target checks; prints as it goes; ``finish`` writes the JSON."""
 
-    def __init__(self, name: str, title: str, threads: int, timing_rule: str) -> None:
+    def __init__(self, name: str, title: str, threads: int | str, timing_rule: str) -> None:
         self.data: dict[str, Any] = {
             "name": name, "title": title, "threads": threads, "timing_rule": timing_rule,
             "machine": machine(), "figures": {}, "tables": [], "targets": [], "notes": [],

@@ -101,9 +101,10 @@ def _run_smoke_test(app, window, args: argparse.Namespace, started: float) -> No
 
 def create_window(args: argparse.Namespace, *, show_dialogs: bool = True):
     """QApplication, services over the real core and the main window, shown: ``(app, window)``."""
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from melodygan_desktop import __version__
+    from melodygan_desktop import __version__, paths
     from melodygan_desktop.services import core
     from melodygan_desktop.services.container import build_services
     from melodygan_desktop.services.logging_setup import configure_logging
@@ -115,6 +116,10 @@ def create_window(args: argparse.Namespace, *, show_dialogs: bool = True):
     app.setApplicationName("MELodyGAN Desktop")
     app.setOrganizationName("MELodyGAN")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("melodygan-desktop")  # matches packaging/melodygan-desktop.desktop
+    icon_path = paths.resources_dir() / "icons" / "melodygan.png"
+    if icon_path.is_file():
+        app.setWindowIcon(QIcon(str(icon_path)))
     extra = [args.model] if args.model is not None else []
     find_models = (lambda: core.find_models(core.model_folders() + extra)) if extra else None
     services = build_services(app, find_models_fn=find_models)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import checkpoints
+from ..audio.inversion import invert
 from ..config import MEL_PRESETS, TrainConfig
 from ..models.presets import get_preset
 from . import distributed
@@ -160,7 +161,10 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
                 yield StepMetrics(step, total, losses, rate, (total - step) / rate, wait_fraction)
             if step % config.preview_every == 0 or step == total:
                 mels = _preview(state, preview_z, preview_genres, genres, mel.frames)
-                yield Preview(step=step, mels=mels, genres=tuple(preview_genres), sample_rate=mel.sample_rate)
+                audio = invert(mels, mel) if context.is_main else None  # ~50 ms a 10-s clip
+                yield Preview(
+                    step=step, mels=mels, genres=tuple(preview_genres), sample_rate=mel.sample_rate, audio=audio
+                )
             if step % config.checkpoint_every == 0 or step == total:
                 last_saved = yield from _save(state, run_dir, step, config, genres, mel, context)
         yield Finished(step=step, reason="completed", checkpoint=last_saved)

@@ -43,6 +43,7 @@ def test_train_then_generate(genre_folder, tmp_path, preset):
     preview = next(e for e in events if isinstance(e, Preview))
     assert preview.mels.shape == (2, 128, SHORT_MEL.frames)
     assert 0 <= preview.mels.min() <= preview.mels.max() <= 1
+    assert preview.audio.shape == (2, SHORT_MEL.samples_for_frames(SHORT_MEL.frames))
     assert any(isinstance(e, CheckpointSaved) for e in events)
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
 
