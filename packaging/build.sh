@@ -3,12 +3,13 @@
 #
 #   bash packaging/build.sh [cpu|cuda]        (default: cpu, or $MELODYGAN_BUNDLE_TORCH)
 #
-# cpu   -> dist/melodygan-desktop/       A bundle without CUDA (about 1 GB instead of several). PyPI's Linux torch
+# cpu   -> dist/melodygan-desktop/       A bundle without CUDA (about 0.75 GB). PyPI's Linux torch
 #          links the CUDA libraries, so this builds in its own environment, build/venv-cpu, with a CPU build
 #          of the torch/torchaudio pair that scripts/setup.sh pins, from $TORCH_CPU_INDEX (default: PyTorch's
 #          CPU index). Offline: TORCH_CPU_WHEEL=/path/to/torch-<version>+cpu-....whl, or a +cpu wheel in
 #          pip's find-links folders, is used when TORCH_CPU_INDEX is not set.
-# cuda  -> dist/melodygan-desktop-cuda/  The project's .venv as it is: CUDA torch with its nvidia-* libraries.
+# cuda  -> dist/melodygan-desktop-cuda/  The project's .venv as it is: CUDA torch with its nvidia-*
+#          libraries (about 3.6 GB).
 #
 # PyInstaller (pinned below) is installed into the environment that builds. Intermediate files go to
 # build/pyinstaller-<flavour>/, the bundle to dist/; both are ignored by git.
@@ -88,9 +89,12 @@ esac
 
 stamp="$ENV_DIR/.bundle-tools-$(cat pyproject.toml packaging/build.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  say "installing the app's dependencies and PyInstaller into $ENV_DIR"
+  # .venv already has the app (scripts/setup.sh); the CPU environment gets it here, next to its torch.
+  app=""
+  [ "$FLAVOUR" = cpu ] && app="-e ."
+  say "installing PyInstaller${app:+ and the app} into $ENV_DIR"
   # shellcheck disable=SC2086
-  nice -n "$NICE" "$PY" -m pip install -q -e . $PYINSTALLER_PINS
+  nice -n "$NICE" "$PY" -m pip install -q $app $PYINSTALLER_PINS
   rm -f "$ENV_DIR"/.bundle-tools-*
   touch "$stamp"
 fi

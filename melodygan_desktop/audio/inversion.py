@@ -16,6 +16,7 @@ import torch
 import torchaudio
 
 from melodygan_desktop.audio.fgla import (
+    MelBasis,
     StftPair,
     fast_griffin_lim,
     nnls_mel_to_linear,
@@ -45,8 +46,9 @@ class UnknownMethodError(ValueError):
 
 
 @functools.lru_cache(maxsize=8)
-def _inversion_basis(mel: MelConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(filterbank (freqs, n_mels), pseudo_inverse (n_mels, freqs))`` for ``mel``; read-only, memoised.
+def _inversion_basis(mel: MelConfig) -> MelBasis:
+    """Filterbank ``(freqs, n_mels)``, its pseudo-inverse ``(n_mels, freqs)`` and their banded forms for
+    ``mel``; read-only, memoised.
 
     The least-norm map from mel power to linear power is ``(F^T F + eps)^-1 F^T``: normal equations of
     n_mels^2 size (~1 ms) where an SVD takes ~30 ms; the tiny ridge keeps configs with empty bands solvable.
@@ -60,7 +62,7 @@ def _inversion_basis(mel: MelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     # Entries that are zero in exact arithmetic come out near 1e-40 and would be float32 denormals, which
     # make every later matmul ~20x slower: flush them.
     solution[solution.abs() < 1e-9 * float(solution.abs().max())] = 0.0
-    return filterbank, solution.float().contiguous()
+    return MelBasis.from_filterbank(filterbank, solution.float().contiguous())
 
 
 def _mel_power_frames_last(mel_unit: np.ndarray, mel: MelConfig) -> torch.Tensor:
@@ -112,7 +114,7 @@ def _fast_griffin_lim(
     0.99) on the cached STFT engine: a precomputed pseudo-inverse instead of a solve per call, no
     per-iteration window set-up, real-view arithmetic instead of complex kernels."""
     mel_power = _mel_power_frames_last(mel_unit, mel)
-    magnitude = (mel_power @ _inversion_basis(mel)[1]).clamp_(min=0.0).sqrt_()
+    magnitude = (mel_power @ _inversion_basis(mel).pseudo_inverse).clamp_(min=0.0).sqrt_()
     phase = random_phase(magnitude.shape, seed)
     stft = StftPair(mel.n_fft, mel.hop_length)
     iterations = BASELINE_ITERATIONS if n_iter is None else n_iter
@@ -126,8 +128,7 @@ def _nnls_fgla(
     peak-locked initial phase, then a few FGLA iterations. Deterministic: ``seed`` is not used."""
     del seed  # no random start
     mel_power = _mel_power_frames_last(mel_unit, mel)
-    filterbank, pseudo_inverse = _inversion_basis(mel)
-    linear_power = nnls_mel_to_linear(mel_power, filterbank, pseudo_inverse, NNLS_ITERATIONS)
+    linear_power = nnls_mel_to_linear(mel_power, _inversion_basis(mel), NNLS_ITERATIONS)
     magnitude = linear_power.sqrt_()
     phase = peak_locked_phase(magnitude, mel.hop_length, mel.n_fft)
     stft = StftPair(mel.n_fft, mel.hop_length)

@@ -6,11 +6,13 @@ Layout is ``(batch, frames, freqs)`` so every FFT runs over contiguous memory.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
 class StftPair:
-    """Centred Hann STFT and its least-squares inverse with the window and its overlap envelope cached.
+    """Centred Hann STFT and its least-squares inverse; the overlap envelope is memoised per geometry.
 
     Matches ``torch.stft(..., center=True, pad_mode="reflect", onesided=True)`` but returns
     ``(batch, frames, n_fft // 2 + 1)`` complex64 and skips the per-call window set-up of ``torch.istft``.
@@ -20,8 +22,6 @@ class StftPair:
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.window = torch.hann_window(n_fft)
-        self._inverse_envelope: dict[int, torch.Tensor] = {}
-        self._folded: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = {}
         # Scratch buffers keyed by (name, shape), reused across calls of one pair (one inversion): iterative
         # phase retrieval would otherwise map and fault in several fresh multi-MB arrays per iteration.
         self._scratch: dict[tuple[str, tuple[int, ...]], torch.Tensor] = {}
@@ -115,28 +115,37 @@ class StftPair:
         """``(window * gain, head, tail)`` when the envelope is flat (``gain``) wherever all overlapping
         frames meet, as for Hann at hop n_fft / 4: the gain rides on the synthesis window and only the two
         ``n_fft - hop`` edges need their own factors, which saves a pass over the signal. None otherwise."""
-        if frames not in self._folded:
-            self._folded[frames] = None
-            inverse = self._envelope(frames)
-            edge = self.n_fft - self.hop_length
-            interior = inverse[edge : inverse.shape[0] - edge]
-            if interior.numel() > 0:
-                gain = float(interior.mean())
-                if gain > 0 and float((interior - gain).abs().max()) <= 1e-6 * gain:
-                    head, tail = inverse[:edge] / gain, inverse[inverse.shape[0] - edge :] / gain
-                    self._folded[frames] = (self.window * gain, head, tail)
-        return self._folded[frames]
+        return _envelopes(self.n_fft, self.hop_length, frames)[1]
 
     def _envelope(self, frames: int) -> torch.Tensor:
-        """``1 / sum of squared windows`` over the padded signal, cached per frame count."""
-        cached = self._inverse_envelope.get(frames)
-        if cached is None:
-            squared = self.window.square().expand(1, frames, self.n_fft).contiguous()
-            envelope = self._overlap_add(squared)[0]
-            inverse = 1.0 / envelope.clamp(min=1e-11)
-            cached = torch.where(envelope > 1e-11, inverse, torch.zeros_like(envelope))
-            self._inverse_envelope[frames] = cached
-        return cached
+        """``1 / sum of squared windows`` over the padded signal ``(frames - 1) * hop + n_fft``."""
+        return _envelopes(self.n_fft, self.hop_length, frames)[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _envelopes(
+    n_fft: int, hop_length: int, frames: int
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None]:
+    """The inverse overlap envelope of ``frames`` Hann windows and its folded form (see
+    ``StftPair._folded_envelope``); memoised per geometry and read-only. The squared window is summed in
+    ``hop``-long pieces, never as a ``(frames, n_fft)`` array."""
+    window = torch.hann_window(n_fft)
+    pieces = -(-n_fft // hop_length)
+    squared = torch.nn.functional.pad(window.square(), (0, pieces * hop_length - n_fft))
+    squared = squared.reshape(pieces, hop_length)
+    sums = torch.zeros(frames + pieces - 1, hop_length)
+    for offset in range(pieces):
+        sums[offset : offset + frames] += squared[offset]
+    envelope = sums.reshape(-1)[: (frames - 1) * hop_length + n_fft]
+    inverse = torch.where(envelope > 1e-11, 1.0 / envelope.clamp(min=1e-11), torch.zeros_like(envelope))
+    edge = n_fft - hop_length
+    interior = inverse[edge : inverse.shape[0] - edge]
+    if interior.numel() > 0:
+        gain = float(interior.mean())
+        if gain > 0 and float((interior - gain).abs().max()) <= 1e-6 * gain:
+            head, tail = inverse[:edge] / gain, inverse[inverse.shape[0] - edge :] / gain
+            return inverse, (window * gain, head, tail)
+    return inverse, None
 
 
 __all__ = ["StftPair"]

@@ -66,7 +66,7 @@ def test_paper_recipes():
     assert get_preset("techno-wgan-clip").optimizer == "rmsprop"
     assert get_preset("techno-wgan-gp").gp_lambda == 10.0
     cond = get_preset("melodygan-cond")
-    assert cond.conditional and cond.augment and cond.ema_beta > 0 and cond.r1_gamma > 0
+    assert cond.conditional and cond.ema_beta > 0 and cond.r1_gamma > 0 and cond.lr_d > cond.lr_g
 
 
 def test_ema_decay_warms_up_to_beta():

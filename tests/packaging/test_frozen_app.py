@@ -105,6 +105,17 @@ def test_bundle_carries_app_data_and_native_libraries(bundle):
         assert not [f for f in files if CUDA_FILES.search(f)], "a CPU bundle carries CUDA libraries"
 
 
+def test_native_libraries_load_from_the_bundle(bundle, tmp_path):
+    """libsndfile, torch and Qt load (libsndfile from the bundle); PortAudio loads or is reported missing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_", "QT_"))}
+    result = subprocess.run([str(bundle / "melodygan-desktop"), "--check-libraries"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "FAILED" not in output, output
+    assert re.search(r"libsndfile: .* from .*_internal", output), output
+    assert "PortAudio: " in output and "torch: " in output and "Qt: " in output, output
+
+
 @pytest.mark.skipif(not shutil.which("ldd"), reason="needs ldd")
 def test_qt_plugins_find_their_qt_libraries(bundle):
     """A Qt library left out of the bundle while a shipped plugin needs it would only show at run time."""

@@ -140,3 +140,15 @@ def test_cuda_request_without_cuda_is_a_clear_error(genre_folder, tmp_path):
 def test_stop_during_data_preparation(genre_folder, tmp_path):
     events = list(train(config_for(genre_folder, tmp_path), tmp_path / "run", should_stop=lambda: True))
     assert len(events) == 1 and events[0].reason == "stopped" and "preparing" in events[0].message
+
+
+def test_augmented_critic_step(genre_folder, tmp_path, monkeypatch):
+    """The DiffAugment path (off in the shipped presets) still trains end to end."""
+    import dataclasses as dc
+
+    from melodygan_desktop.models import presets
+
+    augmented = dc.replace(presets.PRESETS["melodygan-cond"], augment=True)
+    monkeypatch.setitem(presets.PRESETS, "melodygan-cond", augmented)
+    events = list(train(config_for(genre_folder, tmp_path, preset="melodygan-cond", steps=2), tmp_path / "r"))
+    assert events[-1].reason == "completed"
