@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint bench bundle
 
 setup:
 	@bash scripts/setup.sh
@@ -20,3 +20,6 @@ lint:
 bench: setup
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) bench/run_all.py
+
+bundle: setup
+	bash packaging/build.sh cpu

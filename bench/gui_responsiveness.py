@@ -124,6 +124,11 @@ def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
     listed: list = []
     services.catalog.models_changed.connect(listed.append)
     run_until(app, lambda: bool(listed), 120)
+    probe.start()
+    run_until(app, lambda: False, 3.0)
+    stats = probe.stop()
+    rows.append(["idle window (the machine's own scheduling noise)", stats["max_ms"], stats["p99_ms"],
+                 stats["ticks"]])
     for seconds in (10.0, 60.0):
         stats = generate_once(app, services, probe, GenerationRequest(str(model), genres[0], 1, seconds,
                                                                       "nnls-fgla"))
@@ -138,10 +143,15 @@ def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
                          cache_dir=str(home / "cache"))
     probe.start()
     services.training.start(config, home / "runs" / "bench")
+    run_until(app, lambda: bool(steps_seen), 600)
+    stats = probe.stop()
+    rows.append(["training starts: data preparation, networks built, first step", stats["max_ms"],
+                 stats["p99_ms"], stats["ticks"]])
+    probe.start()
     run_until(app, lambda: len(steps_seen) >= (6 if quick else 16), 600)
     stats = probe.stop()
-    rows.append(["training melodygan-cond (batch 16; data preparation, metrics and previews included)",
-                 stats["max_ms"], stats["p99_ms"], stats["ticks"]])
+    rows.append(["training melodygan-cond, batch 16 (metrics every step, previews every 4)", stats["max_ms"],
+                 stats["p99_ms"], stats["ticks"]])
     stopped = time.perf_counter()
     services.training.stop()
     run_until(app, lambda: services.training.wait(1), 60)
@@ -173,7 +183,7 @@ def main() -> None:
                       f"{len(launches)} launches", best <= 3.0)
         rows = in_app(report, home, args.quick)
     report.table("Longest GUI-thread stall (ms)", ["while", "max", "p99", "probe ticks"], rows)
-    worst = max(row[1] for row in rows)
+    worst = max(row[1] for row in rows if not row[0].startswith("idle"))
     report.target("GUI stalls", "longest main-thread stall <= 50 ms while training and generating",
                   f"{worst:.0f} ms", worst <= 50)
     report.finish(args.json)

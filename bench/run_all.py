@@ -17,7 +17,7 @@ from typing import Any
 
 import benchlib
 
-SCRIPTS = ("click_to_sound", "train_step", "prepare_folder", "scaling")
+SCRIPTS = ("click_to_sound", "train_step", "prepare_folder", "scaling", "gui_responsiveness")
 RESULTS = benchlib.ROOT / "docs" / "benchmarks.json"
 DOC = benchlib.ROOT / "docs" / "PERFORMANCE.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
