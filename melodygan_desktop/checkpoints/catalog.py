@@ -49,6 +49,7 @@ class ModelInfo:
     bundled: bool
     card_markdown_path: Path | None
     step: int = 0
+    genre_kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # "recorded" / "arranged"
 
 
 def export_checkpoint(
@@ -58,12 +59,14 @@ def export_checkpoint(
     *,
     name: str | None = None,
     overwrite: bool = False,
+    card_fields: dict | None = None,
 ) -> Path:
     """Copy generator + meta of ``src`` (a step, exported or run folder) into the model folder ``dst_dir``.
 
     ``src`` is fully validated first. ``card`` is Markdown written as ``card.md`` (else the source's card.md
     is copied); ``name`` sets the card name shown in model lists. An existing ``dst_dir`` is replaced only
-    with ``overwrite``. The copy is written beside ``dst_dir`` and renamed into place, so a failure (disk
+    with ``overwrite``; ``card_fields`` (plain JSON, e.g. ``genre_kinds``) are merged into meta.json's card.
+    The copy is written beside ``dst_dir`` and renamed into place, so a failure (disk
     full, read-only folder) raises ``CheckpointError`` and leaves any previous model untouched.
     """
     loaded = load_generator(src)
@@ -73,8 +76,9 @@ def export_checkpoint(
         raise CheckpointError(f"{dst}: export destination is the source checkpoint itself")
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not overwrite:
         raise CheckpointError(f"{dst}: already exists; choose another name or folder")
-    if name:
-        meta = dataclasses.replace(meta, card={**meta.card, "name": name})
+    if name or card_fields:
+        fields = {**(card_fields or {}), **({"name": name} if name else {})}
+        meta = dataclasses.replace(meta, card={**meta.card, **fields})
     card_text = card
     if card_text is None and (source / CARD_NAME).is_file():
         card_text = (source / CARD_NAME).read_text(encoding="utf-8", errors="replace")
@@ -175,6 +179,7 @@ def find_models(
                 bundled=any(resolved == b or b in resolved.parents for b in bundled_roots),
                 card_markdown_path=card if card.is_file() else None,
                 step=meta.step,
+                genre_kinds=meta.genre_kinds,
             )
             found.append((order, info))
     found.sort(key=lambda item: (not item[1].bundled, item[0], _group(item[1]).lower(), -item[1].step))

@@ -53,6 +53,14 @@ class CheckpointMeta:
         name = self.card.get("name")
         return name if isinstance(name, str) and name.strip() else None
 
+    @property
+    def genre_kinds(self) -> dict[str, str]:
+        """Per-genre note from the card, e.g. ``{"jazz": "arranged", "metal": "recorded"}`` (may be empty)."""
+        kinds = self.card.get("genre_kinds")
+        if not isinstance(kinds, dict):
+            return {}
+        return {g: str(k) for g, k in kinds.items() if g in self.genres and isinstance(k, str)}
+
 
 def meta_to_dict(meta: CheckpointMeta) -> dict[str, Any]:
     data = to_dict(meta)

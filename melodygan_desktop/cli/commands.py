@@ -188,7 +188,8 @@ def cmd_list(args) -> int:
     for info in models:
         origin = "bundled" if info.bundled else "user"
         print(f"  {info.name}  [{origin}, {info.preset}]  {info.path}")
-        print(f"    genres: {', '.join(info.genres)}")
+        genres = [f"{g} ({info.genre_kinds[g]})" if g in info.genre_kinds else g for g in info.genres]
+        print(f"    genres: {', '.join(genres)}")
     print("presets:")
     for name, preset in PRESETS.items():
         print(f"  {name:18s} {preset.summary}")
@@ -205,6 +206,7 @@ def add_export(sub) -> None:
     p.add_argument("--name", help="model name (default: the run folder's name)")
     p.add_argument("--card", help="a Markdown model card to ship with it")
     p.add_argument("--force", action="store_true", help="replace an existing model of that name")
+    p.add_argument("--genre-kinds", help="JSON object marking genres, e.g. '{\"jazz\": \"arranged\"}'")
     p.set_defaults(handler=cmd_export)
 
 
@@ -218,7 +220,17 @@ def cmd_export(args) -> int:
     name = args.name or source.resolve().name
     destination = Path(args.destination) if args.destination else paths.user_models_dir() / name
     card = Path(args.card).read_text(encoding="utf-8") if args.card else None
-    out = export_checkpoint(source, destination, card=card, name=args.name, overwrite=args.force)
+    fields = None
+    if args.genre_kinds:
+        import json
+
+        try:
+            fields = {"genre_kinds": dict(json.loads(args.genre_kinds))}
+        except (ValueError, TypeError):
+            raise CliError("--genre-kinds must be a JSON object such as '{\"jazz\": \"arranged\"}'") from None
+    out = export_checkpoint(
+        source, destination, card=card, name=args.name, overwrite=args.force, card_fields=fields
+    )
     print(f"exported {out}")
     return 0
 

@@ -38,7 +38,9 @@ class GenreChoice:
         if self.genre is None:
             genres = ", ".join(self.model.genres)
             return f"{self.model.name}: all genres" + (f" ({genres})" if genres else "") + origin
-        return f"{self.genre}  —  {self.model.name}{origin}"
+        kind = getattr(self.model, "genre_kinds", {}).get(self.genre)
+        genre = f"{self.genre} ({kind})" if kind else self.genre
+        return f"{genre}  —  {self.model.name}{origin}"
 
 
 def genre_choices(models: list[Any], options: CoreOptions | None) -> list[GenreChoice]:
