@@ -53,3 +53,4 @@ def write_genre_folder(root, genres=("rock", "jazz"), tracks=2, seconds=6.0, sam
 @pytest.fixture
 def genre_folder(tmp_path):
     return write_genre_folder(tmp_path / "music")
+

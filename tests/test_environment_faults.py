@@ -10,6 +10,7 @@ import os
 import pytest
 import soundfile as sf
 import torch
+from loop_faults import nan_from_step
 from test_checkpoints import save
 
 from melodygan_desktop import checkpoints
@@ -33,17 +34,7 @@ def failing_on(real, fragment: str, error_number: int):
 def test_divergence_stops_the_cli_with_a_message_and_keeps_the_last_checkpoint(
     genre_folder, tmp_path, capsys, monkeypatch
 ):
-    from melodygan_desktop.training import loop
-
-    real_step = loop.train_step
-
-    def failing_step(state, next_batch, step, context):
-        values = real_step(state, next_batch, step, context)
-        if step >= 2:  # the third step blows up
-            values["g/adv"] = float("nan")
-        return values
-
-    monkeypatch.setattr(loop, "train_step", failing_step)
+    nan_from_step(monkeypatch, 2)  # the third step blows up
     run = tmp_path / "run"
     code = main(["train", str(genre_folder), "--run-dir", str(run), "--steps", "6", *TRAIN])
     captured = capsys.readouterr()

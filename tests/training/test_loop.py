@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from loop_faults import nan_from_step
 
 from melodygan_desktop import checkpoints
 from melodygan_desktop.config import MelConfig, TrainConfig
@@ -82,17 +83,7 @@ def test_stop_saves_and_reports(genre_folder, tmp_path):
 
 
 def test_divergence_keeps_last_good_checkpoint(genre_folder, tmp_path, monkeypatch):
-    from melodygan_desktop.training import loop
-
-    real_step = loop.train_step
-
-    def failing_step(state, next_batch, step, context):
-        values = real_step(state, next_batch, step, context)
-        if step >= 2:  # the third step blows up
-            values["g/adv"] = float("nan")
-        return values
-
-    monkeypatch.setattr(loop, "train_step", failing_step)
+    nan_from_step(monkeypatch, 2)  # the third step blows up
     events = list(train(config_for(genre_folder, tmp_path, steps=6), tmp_path / "run"))
     finished = events[-1]
     assert finished.reason == "diverged" and finished.step == 3
