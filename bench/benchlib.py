@@ -158,8 +158,10 @@ class Report:
 
 def format_value(value: Any) -> str:
     if isinstance(value, float):
-        if value == 0 or not math.isfinite(value):
+        if not math.isfinite(value):
             return str(value)
+        if value.is_integer() and abs(value) < 1e6:
+            return str(int(value))
         magnitude = abs(value)
         return f"{value:.0f}" if magnitude >= 100 else f"{value:.3g}" if magnitude < 10 else f"{value:.1f}"
     return str(value)

@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import benchlib
 
 THREADS = 1
 PROBE_MS = 5
+STALL_S = 0.05
 START_CODE = "import sys; from melodygan_desktop.app import main; sys.exit(main(['--measure-startup']))"
 
 
@@ -51,11 +53,15 @@ class StallProbe:
         self.timer.setInterval(PROBE_MS)
         self.timer.timeout.connect(self._tick)
         self.late: list[float] = []
+        self.stalls: list[tuple[float, float]] = []  # (last tick, late tick) of every stall over STALL_S
         self.last = 0.0
 
     def _tick(self) -> None:
         now = time.perf_counter()
-        self.late.append(max(0.0, now - self.last - PROBE_MS / 1000))
+        late = max(0.0, now - self.last - PROBE_MS / 1000)
+        self.late.append(late)
+        if late > STALL_S:
+            self.stalls.append((self.last, now))
         self.last = now
 
     def start(self) -> None:
@@ -67,6 +73,46 @@ class StallProbe:
         late = sorted(self.late) or [0.0]
         p99 = late[int(0.99 * (len(late) - 1))]
         return {"max_ms": late[-1] * 1e3, "p99_ms": p99 * 1e3, "ticks": len(late)}
+
+
+class StackSampler:
+    """Samples the GUI thread's Python stack every few ms from a helper thread; ``culprits`` names the
+    innermost project functions seen while a stall longer than ``threshold`` seconds was going on."""
+
+    def __init__(self, interval: float = 0.004) -> None:
+        self.interval, self.samples = interval, []
+        self.target = threading.main_thread().ident
+        self.running = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while self.running.is_set():
+            frame = sys._current_frames().get(self.target)
+            where = []
+            while frame is not None and len(where) < 40:
+                name = frame.f_code.co_filename
+                if "melodygan_desktop" in name:
+                    where.append(f"{name.split('melodygan_desktop/')[-1]}:{frame.f_code.co_name}")
+                frame = frame.f_back
+            self.samples.append((time.perf_counter(), where[0] if where else "Qt / outside the project"))
+            time.sleep(self.interval)
+
+    def start(self) -> None:
+        self.running.set()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.thread.join()
+
+    def culprits(self, stalls: list[tuple[float, float]], top: int = 4) -> list[str]:
+        counts: dict[str, int] = {}
+        for begin, end in stalls:
+            for stamp, where in self.samples:
+                if begin <= stamp <= end:
+                    counts[where] = counts.get(where, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:top]
+        return [f"{where} ({count * self.interval * 1e3:.0f} ms)" for where, count in ranked]
 
 
 def run_until(app, done, timeout: float) -> bool:
@@ -121,6 +167,8 @@ def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
                               timeout=300.0)
     app, window = create_window(args, show_dialogs=False)
     services, probe, rows = window.services, StallProbe(), []
+    sampler = StackSampler()
+    sampler.start()
     listed: list = []
     services.catalog.models_changed.connect(listed.append)
     run_until(app, lambda: bool(listed), 120)
@@ -158,6 +206,11 @@ def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
     joined = time.perf_counter() - stopped
     report.figure("stop_to_joined", joined, "s", "Stop pressed to training thread joined (checkpoint saved)")
     report.target("stop", "Stop to training thread joined <= 1 s", f"{joined:.2f} s", joined <= 1.0)
+    sampler.stop()
+    culprits = sampler.culprits(probe.stalls)
+    if culprits:
+        report.note("GUI-thread stack during stalls over 50 ms (innermost project function, sampled): "
+                    + "; ".join(culprits))
     services.shutdown(30_000)
     window.close()
     return rows

@@ -101,7 +101,11 @@ def main() -> None:
     parser.add_argument("--audio", help="folder of real music for the scripts that use one")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS})")
     parser.add_argument("--doc", type=Path, default=DOC, help=f"Markdown to refresh (default {DOC})")
+    parser.add_argument("--render-only", action="store_true", help="refresh the Markdown from the JSON only")
     args = parser.parse_args()
+    if args.render_only:
+        update_doc(args.doc, render(json.loads(args.results.read_text())))
+        return
     passthrough = (["--quick"] if args.quick else []) + (["--audio", args.audio] if args.audio else [])
     results: dict[str, Any] = {"benchmarks": {}}
     if args.only and args.results.exists():

@@ -97,7 +97,10 @@ def main() -> None:
     report.table("Generation time against length (melodygan-cond, generate(), 1 thread)",
                  ["seconds", "ours s", "x realtime", "stock GL-32 s", "speed-up"], generation_rows)
     plot(args.plot, batches, batch_series, lengths, length_series, durations, ours_series, stock_series)
-    report.note(f"plot written to {args.plot}")
+    shown = args.plot.resolve()
+    if shown.is_relative_to(benchlib.ROOT):
+        shown = shown.relative_to(benchlib.ROOT)
+    report.note(f"plot written to {shown}")
     report.finish(args.json)
 
 

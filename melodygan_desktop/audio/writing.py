@@ -25,6 +25,9 @@ WRITABLE_FORMATS: dict[str, tuple[str, str]] = {
 #: libsndfile drops every WAV INFO string once one exceeds ~2045 characters; refuse rather than lose them.
 WAV_COMMENT_LIMIT = 2000
 
+#: Frames per write call (see write_audio).
+WRITE_BLOCK_FRAMES = 65536
+
 
 class AudioWriteError(OSError):
     """An audio file could not be written (read-only folder, disk full...); any previous file is intact."""
@@ -98,7 +101,9 @@ def write_audio(
         with sf.SoundFile(str(temporary), "w", sample_rate, channels, subtype, format=file_format) as out:
             for name, value in tags.items():  # tags must precede the audio for Ogg
                 setattr(out, name, value)
-            out.write(samples)
+            # In blocks: one libvorbis call over minutes of audio overflows its stack (python-soundfile #233).
+            for start in range(0, len(samples), WRITE_BLOCK_FRAMES):
+                out.write(samples[start : start + WRITE_BLOCK_FRAMES])
         descriptor = os.open(temporary, os.O_RDONLY)
         try:
             os.fsync(descriptor)

@@ -74,14 +74,11 @@ def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
-    """The step folder in ``latest.txt`` if complete, else the newest complete step folder, else None."""
-    run_dir = Path(run_dir)
-    try:
-        name = (run_dir / LATEST_NAME).read_text(encoding="utf-8", errors="replace")[:64].strip()
-    except OSError:
-        name = ""
-    if STEP_PATTERN.match(name) and is_complete(run_dir / name):  # the pattern also rules out "../" tricks
-        return run_dir / name
+    """The newest complete step folder, else None.
+
+    A step folder only appears complete after its atomic rename, so it is safe to use even when a kill
+    came before ``latest.txt`` was updated; ``latest.txt`` names the same folder for people and tools.
+    """
     steps = list_checkpoints(run_dir)
     return steps[-1] if steps else None
 

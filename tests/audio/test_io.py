@@ -272,3 +272,22 @@ def test_metadata_of_foreign_files(tmp_path):
         out.title, out.comment = "Field recording", "recorded at dawn"
         out.write(np.zeros(100, np.float32))
     assert read_metadata(path) == {"title": "Field recording", "comment": "recorded at dawn"}
+
+
+def test_long_noisy_ogg_is_written_in_blocks(tmp_path):
+    """Minutes of noise in one libvorbis call crash the process; written in blocks it round-trips."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from melodygan_desktop.audio.io import write_audio, audio_info
+        rng = np.random.default_rng(0)
+        audio = (0.5 * rng.standard_normal(22050 * 180)).clip(-1, 1).astype(np.float32)
+        write_audio({str(tmp_path / "long.ogg")!r}, audio, 22050)
+        print(round(audio_info({str(tmp_path / "long.ogg")!r}).duration_seconds))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "180"
