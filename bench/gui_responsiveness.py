@@ -157,9 +157,9 @@ def generate_once(app, services, probe: StallProbe, request) -> dict[str, float]
 
 def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
     """Generate and train through the services the window uses, with the stall probe running."""
-    from melodygan_desktop.app import create_window
     from melodygan_desktop.config import TrainConfig
     from melodygan_desktop.services.generation import GenerationRequest
+    from melodygan_desktop.ui.app import create_window
 
     genres = ("genre0", "genre1")
     model = make_model(home / "bench-run", genres)

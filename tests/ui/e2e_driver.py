@@ -188,7 +188,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     options = parser.parse_args()
 
-    from melodygan_desktop.app import close_window, create_window, parse_args
+    from melodygan_desktop.ui.app import close_window, create_window, parse_args
 
     app_args = parse_args(["--model", str(options.model)] if options.model else [])
     app, window = create_window(app_args, show_dialogs=False)
