@@ -6,6 +6,7 @@ rather than from a running RNG, so a resumed run repeats the uninterrupted run's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -85,8 +86,13 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     genres += [g for g in data.genres if g not in genres]
     if stored is not None and resuming:
         genres = _stored_genres(run_dir, genres)
-    if context.is_main and stored is None:
-        write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
+    if stored is None:  # record the values in force, so later preset changes cannot alter this run
+        config = dataclasses.replace(
+            config, batch_size=config.batch_size or preset.batch_size, lr_g=config.lr_g or preset.lr_g,
+            lr_d=config.lr_d or preset.lr_d, mel=mel,
+        )
+        if context.is_main:
+            write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
     if context.is_main:
         write_skipped(run_dir, config.data_dir, data.summary.skipped)
 

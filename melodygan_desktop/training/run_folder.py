@@ -38,9 +38,14 @@ def read_run_config(run_dir: Path) -> TrainConfig | None:
 
 
 def reconcile(stored: TrainConfig, requested: TrainConfig) -> TrainConfig:
-    """Settings for a resumed run: the stored ones, with the requested step count and runtime knobs."""
+    """Settings for a resumed run: the stored ones, with the requested step count and runtime knobs.
+
+    A requested ``None`` (batch size, learning rates, mel) means "the run's own"; any other difference in a
+    frozen setting is an error.
+    """
     changed = [
-        name for name in FROZEN_ON_RESUME if getattr(stored, name) != getattr(requested, name)
+        name for name in FROZEN_ON_RESUME
+        if getattr(requested, name) is not None and getattr(stored, name) != getattr(requested, name)
     ]
     if changed:
         raise TrainingError(

@@ -143,3 +143,13 @@ def test_augmented_critic_step(genre_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(presets.PRESETS, "melodygan-cond", augmented)
     events = list(train(config_for(genre_folder, tmp_path, preset="melodygan-cond", steps=2), tmp_path / "r"))
     assert events[-1].reason == "completed"
+
+
+def test_run_config_records_the_values_in_force(genre_folder, tmp_path):
+    run = tmp_path / "run"
+    list(train(config_for(genre_folder, tmp_path, batch_size=None, steps=1), run))
+    stored = json.loads((run / "config.json").read_text())["train"]
+    assert (stored["batch_size"], stored["lr_g"], stored["lr_d"]) == (10, 1e-3, 1e-3)  # melodygan-v3
+    assert stored["mel"]["clip_seconds"] == 2.0
+    resumed = list(train(config_for(genre_folder, tmp_path, batch_size=None, steps=2), run))
+    assert resumed[0].resumed and resumed[-1].reason == "completed"
