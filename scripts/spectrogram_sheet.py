@@ -49,7 +49,8 @@ def main() -> None:
     fig, axes = plt.subplots(len(genres), 3, figsize=(13, 1.6 * len(genres)), squeeze=False)
     for row, genre in enumerate(genres):
         real = real_mel(Path(args.real_dir) / genre, mel_config)
-        takes = [generate(model, genre, seed=args.seed + k, seconds=mel_config.clip_seconds) for k in range(2)]
+        seconds = mel_config.clip_seconds
+        takes = [generate(model, genre, seed=args.seed + k, seconds=seconds) for k in range(2)]
         panels = [(real, f"{genre}: real"), (takes[0].mel, "generated"), (takes[1].mel, "generated")]
         for col, (image, title) in enumerate(panels):
             axis = axes[row][col]
