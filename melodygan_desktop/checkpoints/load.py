@@ -104,6 +104,19 @@ def check_weights(path: Path, tensors: dict[str, torch.Tensor], reference: dict[
         raise CheckpointError(f"{path}: weights do not fit the preset: {'; '.join(problems)}")
 
 
+def verify_sha256(weights_path: Path, expected: str, error: type[CheckpointError] = CheckpointError) -> None:
+    """Raise ``error`` naming the file unless its sha256 is ``expected`` (the hash meta.json records)."""
+    try:
+        digest = sha256_file(weights_path)
+    except OSError as exc:
+        raise error(f"{weights_path}: cannot be read ({exc.strerror or exc})") from None
+    if digest != expected:
+        raise error(
+            f"{weights_path}: sha256 mismatch (file {digest[:12]}..., meta.json says {expected[:12]}...): "
+            "the weights were changed or damaged"
+        )
+
+
 def load_generator(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedModel:
     """Load and validate a generator from a step folder, an exported folder, or a run folder (latest step).
 
@@ -114,15 +127,7 @@ def load_generator(path: str | os.PathLike[str], device: str | torch.device = "c
     weights_path = folder / WEIGHTS_NAME
     if not weights_path.is_file():
         raise CheckpointError(f"{folder}: no {WEIGHTS_NAME}")
-    try:
-        digest = sha256_file(weights_path)
-    except OSError as exc:
-        raise CheckpointError(f"{weights_path}: cannot be read ({exc.strerror or exc})") from None
-    if digest != meta.sha256:
-        raise CheckpointError(
-            f"{weights_path}: sha256 mismatch (file {digest[:12]}..., meta.json says {meta.sha256[:12]}...): "
-            "the weights were changed or damaged"
-        )
+    verify_sha256(weights_path, meta.sha256)
     tensors = read_weights(weights_path)
     try:
         generator = build_generator(meta.preset, meta.mel, len(meta.genres))

@@ -31,7 +31,7 @@ from melodygan_desktop.checkpoints.files import (
     sha256_file,
     swap_in_folder,
 )
-from melodygan_desktop.checkpoints.load import read_weights
+from melodygan_desktop.checkpoints.load import read_weights, verify_sha256
 from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, CheckpointError
 from melodygan_desktop.config import MelConfig, from_dict, json_ready, to_dict
 from melodygan_desktop.evaluation.classifier import (
@@ -174,15 +174,7 @@ def load_classifier(path: str | os.PathLike[str], device: str | torch.device = "
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
         raise ClassifierError(f"{folder}: no {WEIGHTS_NAME}")
-    try:
-        digest = sha256_file(weights)
-    except OSError as exc:
-        raise ClassifierError(f"{weights}: cannot be read ({exc.strerror or exc})") from None
-    if digest != meta.sha256:
-        raise ClassifierError(
-            f"{weights}: sha256 mismatch (file {digest[:12]}..., meta.json says {meta.sha256[:12]}...): "
-            "the weights were changed or damaged"
-        )
+    verify_sha256(weights, meta.sha256, ClassifierError)
     try:
         tensors = read_weights(weights)
         model = network_for(meta)
