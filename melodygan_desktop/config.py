@@ -171,12 +171,18 @@ MEL_PRESETS: dict[str, MelConfig] = {
 }
 
 
+BUDGET_CLOCKS = ("wall", "cpu")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run. Optional numbers left ``None`` take the preset's recipe value.
 
     ``init_from`` fine-tunes from an inference checkpoint folder (generator weights only);
     resuming an interrupted run is done by pointing ``train`` at the existing run folder instead.
+    ``max_minutes`` ends the run early (with a checkpoint) once that much training time has been spent, summed
+    over every resume; ``budget_clock`` says whether that is wall-clock time or the process's CPU time (the
+    fair measure when runs share a machine).
     """
 
     data_dir: str
@@ -198,6 +204,8 @@ class TrainConfig:
     cache_dir: str | None = None
     val_fraction: float = 0.1
     max_grad_norm: float = 1e4
+    max_minutes: float | None = None
+    budget_clock: str = "wall"
 
     def __post_init__(self) -> None:
         if self.steps <= 0:
@@ -213,6 +221,12 @@ class TrainConfig:
                 raise ConfigError(f"TrainConfig: {name} must be positive")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError("TrainConfig: val_fraction must be in [0, 1)")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ConfigError("TrainConfig: max_minutes must be positive")
+        if self.budget_clock not in BUDGET_CLOCKS:
+            raise ConfigError(
+                f"TrainConfig: unknown budget_clock {self.budget_clock!r} ({', '.join(BUDGET_CLOCKS)})"
+            )
 
 
 def field_names(cls: type) -> list[str]:
@@ -220,6 +234,7 @@ def field_names(cls: type) -> list[str]:
 
 
 __all__ = [
+    "BUDGET_CLOCKS",
     "ConfigError",
     "MEL_PRESETS",
     "MelConfig",

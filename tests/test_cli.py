@@ -85,3 +85,17 @@ def test_export_marks_genre_kinds(exported_model, tmp_path, capsys):
     (info,) = find_models([tmp_path / "marked"])
     assert info.genre_kinds == {"jazz": "arranged", "rock": "recorded"}
     assert main(["export", str(run), str(tmp_path / "bad"), "--genre-kinds", "[1]"]) == 2
+
+
+def test_train_time_budget(genre_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = [*TRAIN_ARGS[:2], "--steps", "1000", *TRAIN_ARGS[4:], "--max-minutes", "0.0001"]
+    args += ["--budget-clock", "cpu"]
+    assert main(["train", str(genre_folder), "--run-dir", str(run), *args]) == 0
+    out = capsys.readouterr().out
+    assert "time budget reached (0.0001 min of CPU time)" in out
+    stored = json.loads((run / "config.json").read_text())["train"]
+    assert stored["max_minutes"] == 0.0001 and stored["budget_clock"] == "cpu"
+    resume = ["--resume", str(run), "--threads", "1", "--device", "cpu", "--max-minutes", "0.0002"]
+    assert main(["train", *resume]) == 0
+    assert "time budget reached (0.0002 min" in capsys.readouterr().out

@@ -88,6 +88,14 @@ def add_train(sub) -> None:
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
+    p.add_argument(
+        "--max-minutes", type=float,
+        help="stop (with a checkpoint) after this much training time, summed over resumes",
+    )
+    p.add_argument(
+        "--budget-clock", choices=("wall", "cpu"),
+        help="what --max-minutes counts: wall-clock time (default) or this process's CPU time",
+    )
     p.set_defaults(handler=cmd_train)
 
 
@@ -106,8 +114,12 @@ def cmd_train(args) -> int:
         stored = read_run_config(run_dir)
         if stored is None:
             raise CliError(f"{run_dir}: not a run folder (no config.json)")
-        config = dataclasses.replace(stored, steps=args.steps or stored.steps, device=args.device,
-                                     threads=args.threads or default_threads())
+        config = dataclasses.replace(
+            stored, steps=args.steps or stored.steps, device=args.device,
+            threads=args.threads or default_threads(),
+            max_minutes=stored.max_minutes if args.max_minutes is None else args.max_minutes,
+            budget_clock=args.budget_clock or stored.budget_clock,
+        )
     else:
         if not args.data_dir:
             raise CliError("give a DATA_DIR to train on, or --resume RUN_FOLDER")
@@ -124,6 +136,7 @@ def cmd_train(args) -> int:
             threads=args.threads or default_threads(), seed=args.seed, init_from=init_from,
             checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, log_every=args.log_every,
             preview_every=args.preview_every, cache_dir=args.cache_dir, val_fraction=args.val_fraction,
+            max_minutes=args.max_minutes, budget_clock=args.budget_clock or "wall",
         )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / f"{preset.name}-{stamp}"

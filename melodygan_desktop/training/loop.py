@@ -21,6 +21,7 @@ from ..config import MEL_PRESETS, TrainConfig
 from ..models.presets import get_preset
 from . import distributed
 from .batches import BatchSource, label_map
+from .clock import TrainingClock
 from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
@@ -101,9 +102,9 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     state = build_state(
         preset, mel, len(genres), config.lr_g or preset.lr_g, config.lr_d or preset.lr_d, context.device
     )
-    start_step, last_saved = 0, None
+    start_step, last_saved, spent = 0, None, {}
     if resuming:
-        start_step, last_saved = load_resume_state(state, run_dir, context.device)
+        start_step, last_saved, spent = load_resume_state(state, run_dir, context.device)
     elif base_model is not None:
         start_from_checkpoint(state, base_model, genres)
     distributed.broadcast_parameters(state.generator, context)
@@ -129,13 +130,26 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     window: dict[str, list[float]] = {}
     rate, wait_time, step_time = 0.0, 0.0, 0.0
     step = start_step
+    clock = TrainingClock(spent)
+
+    def save(at_step: int):
+        return _save(state, run_dir, at_step, config, genres, mel, context, clock)
+
     try:
         while step < total:
-            if distributed.any_rank(bool(should_stop()), context):
+            stop = distributed.any_rank(bool(should_stop()), context)
+            out_of_time = distributed.any_rank(
+                clock.remaining(config.max_minutes, config.budget_clock) == 0.0, context
+            )
+            if stop or out_of_time:
                 path = last_saved if last_saved and _step_of(last_saved) == step else None
                 if path is None and step > start_step:
-                    path = yield from _save(state, run_dir, step, config, genres, mel, context)
-                yield Finished(step=step, reason="stopped", checkpoint=path or last_saved)
+                    path = yield from save(step)
+                message = "" if stop else _budget_message(config)
+                yield Finished(
+                    step=step, reason="stopped" if stop else "completed", message=message,
+                    checkpoint=path or last_saved,
+                )
                 return
             torch.manual_seed(_step_seed(config.seed, step, context.rank))
             started = time.perf_counter()
@@ -163,14 +177,18 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
                 window.clear()
                 wait_fraction = wait_time / step_time if step_time else 0.0
                 if metrics_log:
-                    metrics_log.write(step, {**losses, "steps_per_second": rate})
-                yield StepMetrics(step, total, losses, rate, (total - step) / rate, wait_fraction)
+                    spent_now = {f"{k}_seconds": round(v, 2) for k, v in clock.spent().items()}
+                    metrics_log.write(step, {**losses, "steps_per_second": rate, **spent_now})
+                eta = (total - step) / rate
+                left = clock.remaining(config.max_minutes, config.budget_clock)
+                eta = eta if left is None else min(eta, left)
+                yield StepMetrics(step, total, losses, rate, eta, wait_fraction)
             if step % config.preview_every == 0 or step == total:
                 mels = _preview(state, preview_z, preview_genres, genres, mel.frames)
                 audio = invert(mels, mel) if context.is_main else None  # ~50 ms a 10-s clip
                 yield Preview(step, mels, tuple(preview_genres), mel.sample_rate, audio)
             if step % config.checkpoint_every == 0 or step == total:
-                last_saved = yield from _save(state, run_dir, step, config, genres, mel, context)
+                last_saved = yield from save(step)
         yield Finished(step=step, reason="completed", checkpoint=last_saved)
     finally:
         if metrics_log:
@@ -232,13 +250,18 @@ def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str
     return mels[:, 0].float().cpu().numpy()
 
 
-def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context):
+def _budget_message(config: TrainConfig) -> str:
+    clock = "CPU" if config.budget_clock == "cpu" else "wall-clock"
+    return f"time budget reached ({config.max_minutes:g} min of {clock} time)"
+
+
+def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context, clock: TrainingClock):
     """Rank 0 writes the checkpoint; yields ``CheckpointSaved`` on every rank; returns its path."""
     path = str(run_dir / f"step_{step:08d}")
     if context.is_main:
         saved = checkpoints.save_checkpoint(
             run_dir, step, state.inference_generator.state_dict(), make_meta(state, mel, genres, step),
-            training_state=training_state(state, step, genres), keep_last=config.keep_last,
+            training_state=training_state(state, step, genres, clock.spent()), keep_last=config.keep_last,
         )
         path = str(saved)
     distributed.barrier(context)

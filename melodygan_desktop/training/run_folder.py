@@ -61,6 +61,8 @@ def reconcile(stored: TrainConfig, requested: TrainConfig) -> TrainConfig:
         keep_last=requested.keep_last,
         log_every=requested.log_every,
         preview_every=requested.preview_every,
+        max_minutes=requested.max_minutes,
+        budget_clock=requested.budget_clock,
     )
 
 

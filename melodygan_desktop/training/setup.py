@@ -17,9 +17,10 @@ from .errors import TrainingError
 from .step import GanState
 
 
-def training_state(state: GanState, step: int, genres: list[str]) -> dict:
+def training_state(state: GanState, step: int, genres: list[str], spent: dict[str, float]) -> dict:
     return {
         "step": step,
+        "spent_seconds": dict(spent),
         "genres": list(genres),
         "generator": state.generator.state_dict(),
         "discriminator": state.discriminator.state_dict(),
@@ -42,8 +43,14 @@ def make_meta(state: GanState, mel, genres: list[str], step: int) -> CheckpointM
     )
 
 
-def load_resume_state(state: GanState, run_dir: Path, device: torch.device) -> tuple[int, str]:
-    """Load the newest complete checkpoint of ``run_dir`` into ``state``; returns (step, its folder)."""
+def load_resume_state(
+    state: GanState, run_dir: Path, device: torch.device
+) -> tuple[int, str, dict[str, float]]:
+    """Load the newest complete checkpoint of ``run_dir`` into ``state``.
+
+    Returns (step, its folder, the training time spent up to it: ``{"wall": s, "cpu": s}``, empty for
+    checkpoints written before the time was recorded).
+    """
     step_dir = checkpoints.latest_checkpoint(run_dir)
     if step_dir is None:
         raise TrainingError(f"{run_dir}: nothing to resume (no complete checkpoint)")
@@ -56,9 +63,10 @@ def load_resume_state(state: GanState, run_dir: Path, device: torch.device) -> t
         state.optimizer_g.load_state_dict(saved["optimizer_g"])
         state.optimizer_d.load_state_dict(saved["optimizer_d"])
         step = int(saved["step"])
-    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        spent = {str(k): float(v) for k, v in saved.get("spent_seconds", {}).items()}
+    except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
         raise TrainingError(f"{step_dir}: resume state does not fit this run ({exc})") from None
-    return step, str(step_dir)
+    return step, str(step_dir), spent
 
 
 def start_from_checkpoint(state: GanState, model, genres: list[str]) -> None:

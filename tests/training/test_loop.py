@@ -153,3 +153,62 @@ def test_run_config_records_the_values_in_force(genre_folder, tmp_path):
     assert stored["mel"]["clip_seconds"] == 2.0
     resumed = list(train(config_for(genre_folder, tmp_path, batch_size=None, steps=2), run))
     assert resumed[0].resumed and resumed[-1].reason == "completed"
+
+
+class FakeTime:
+    """Stands in for the ``time`` module of ``training.clock``: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def process_time(self) -> float:
+        return self.now / 2  # a process that gets half a core
+
+
+def run_with_fake_time(config, run_dir, fake):
+    events = []
+    for event in train(config, run_dir):
+        events.append(event)
+        if isinstance(event, StepMetrics):
+            fake.now += 10.0  # each step takes 10 s of wall-clock time (5 s of CPU)
+    return events
+
+
+@pytest.mark.parametrize("clock, steps_in_budget", [("wall", 3), ("cpu", 6)])
+def test_time_budget_ends_the_run_and_holds_across_resumes(
+    genre_folder, tmp_path, monkeypatch, clock, steps_in_budget
+):
+    fake = FakeTime()
+    monkeypatch.setattr("melodygan_desktop.training.clock.time", fake)
+    run = tmp_path / "run"
+    config = config_for(genre_folder, tmp_path, steps=50, max_minutes=0.5, budget_clock=clock)
+    events = run_with_fake_time(config, run, fake)
+    finished = events[-1]
+    assert finished.reason == "completed" and finished.step == steps_in_budget
+    assert "time budget reached (0.5 min" in finished.message
+    assert checkpoints.load_generator(finished.checkpoint).meta.step == steps_in_budget
+    spent = checkpoints.load_training_state(finished.checkpoint)["spent_seconds"]
+    assert spent["wall"] == pytest.approx(10.0 * steps_in_budget)
+    assert spent["cpu"] == pytest.approx(5.0 * steps_in_budget)
+    last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["step"] == steps_in_budget  # logged before this test moved time on past that step
+    assert last["wall_seconds"] == pytest.approx(10.0 * (steps_in_budget - 1))
+
+    again = run_with_fake_time(config, run, fake)  # the spent time was saved: nothing is left
+    assert not any(isinstance(e, StepMetrics) for e in again)
+    assert again[-1].reason == "completed" and again[-1].step == steps_in_budget
+
+    more = run_with_fake_time(dataclasses.replace(config, max_minutes=1.0), run, fake)
+    assert more[-1].step == 2 * steps_in_budget  # a larger budget continues where the run stopped
+
+
+def test_eta_respects_the_time_budget(genre_folder, tmp_path, monkeypatch):
+    fake = FakeTime()
+    monkeypatch.setattr("melodygan_desktop.training.clock.time", fake)
+    config = config_for(genre_folder, tmp_path, steps=1_000_000, max_minutes=1.0)
+    events = run_with_fake_time(config, tmp_path / "run", fake)
+    etas = [e.eta_seconds for e in events if isinstance(e, StepMetrics)]
+    assert etas[0] == pytest.approx(60.0) and etas[1] == pytest.approx(50.0)  # not a million steps' worth
