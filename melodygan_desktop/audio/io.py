@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import soundfile as sf
 
-from melodygan_desktop.audio.resample import resample_blocks, resample_geometry
+from melodygan_desktop.audio.resample import resample_blocks
 from melodygan_desktop.audio.writing import WAV_COMMENT_LIMIT, WRITABLE_FORMATS, AudioWriteError, write_audio
 
 #: Extensions offered in file dialogs and scanned in data folders (everything libsndfile 1.1+ decodes).
@@ -109,20 +109,25 @@ def _mono_blocks(
     sound_file: sf.SoundFile, path: Path, frames: int, block_frames: int, on_non_finite: NonFinitePolicy
 ) -> Iterator[np.ndarray]:
     """Up to ``frames`` frames from the current position as mono float32 blocks of exactly ``block_frames``
-    (the last may be shorter): channels averaged, non-finite samples handled per ``on_non_finite``."""
+    (the last may be shorter): channels averaged, non-finite samples handled per ``on_non_finite``.
+
+    Frames are decoded into one reused buffer, so a long file costs no more memory than a short one.
+    """
+    channels = sound_file.channels
+    buffer = np.empty((min(block_frames, frames), channels), dtype=np.float32)
     remaining = frames
     pending: list[np.ndarray] = []
     pending_frames = 0
     while remaining > 0:
-        want = min(block_frames - pending_frames, remaining)
+        want = min(block_frames - pending_frames, remaining, buffer.shape[0])
         try:
-            data = sound_file.read(want, dtype="float32", always_2d=True)
+            data = sound_file.read(want, dtype="float32", always_2d=True, out=buffer[:want])
         except (sf.SoundFileError, RuntimeError) as exc:
             position = sound_file.tell() / sound_file.samplerate if sound_file.seekable() else 0.0
             raise AudioReadError(path, f"decoding failed near {position:.1f} s ({exc})") from None
         if data.shape[0] == 0:  # header promised more than the file holds (truncated): stop cleanly
             break
-        mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0].copy()
+        mono = _mix_down(data)
         if not np.isfinite(mono).all():
             if on_non_finite != "zero":
                 raise AudioReadError(path, "contains NaN or infinite samples")
@@ -137,6 +142,17 @@ def _mono_blocks(
         yield np.concatenate(pending)
 
 
+def _mix_down(frames: np.ndarray) -> np.ndarray:
+    """(n, channels) -> a new mono (n,) array, the channel average (column sums: ~10x cheaper than
+    ``mean(axis=1)`` over interleaved frames)."""
+    mono = frames[:, 0].copy()
+    for channel in range(1, frames.shape[1]):
+        mono += frames[:, channel]
+    if frames.shape[1] > 1:
+        mono *= np.float32(1.0 / frames.shape[1])
+    return mono
+
+
 def iter_audio_blocks(
     path: str | os.PathLike[str],
     sample_rate: int | None,
@@ -147,8 +163,8 @@ def iter_audio_blocks(
     on_non_finite: NonFinitePolicy = "error",
 ) -> Iterator[np.ndarray]:
     """Stream ``path`` as mono float32 blocks of about ``block_seconds`` at ``sample_rate`` (None = the file's
-    own rate). Memory stays flat for files of any length; the blocks join seamlessly (resampling overlaps
-    them), so ``np.concatenate(list(...))`` equals ``read_audio``. Raises ``AudioReadError``.
+    own rate). Memory stays flat for files of any length; the blocks join seamlessly (the resampler streams
+    across them), so ``np.concatenate(list(...))`` equals ``read_audio``. Raises ``AudioReadError``.
     """
     if block_seconds <= 0:
         raise ValueError(f"block_seconds must be positive, got {block_seconds}")
@@ -167,9 +183,7 @@ def iter_audio_blocks(
         if start:
             sound_file.seek(start)
         target = sample_rate or file_rate
-        orig_step, _, context = resample_geometry(file_rate, target)
-        block_frames = max(context, int(round(block_seconds * file_rate)))
-        block_frames = orig_step * max(1, block_frames // orig_step)
+        block_frames = max(1, int(round(block_seconds * file_rate)))
         blocks = _mono_blocks(sound_file, path, frames, block_frames, on_non_finite)
         if target == file_rate:
             yield from blocks
@@ -187,7 +201,7 @@ def read_audio(
 ) -> np.ndarray:
     """Decode ``path`` to mono float32 ``(samples,)`` in about [-1, 1] at ``sample_rate`` (None = native).
 
-    Channels are averaged; resampling is ``torchaudio.functional.resample`` (windowed sinc). ``start_seconds``
+    Channels are averaged; resampling is libsoxr's "HQ" (``audio.resample``). ``start_seconds``
     and ``max_seconds`` select a span (an empty array when it starts past the end). Raises ``AudioReadError``.
     """
     # Decoded block by block, so a many-channel file never sits in memory as a whole multi-channel copy.

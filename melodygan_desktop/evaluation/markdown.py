@@ -83,11 +83,11 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"Generated genre accuracy is {percent(o['accuracy_ratio'])} of the classifier's accuracy on real "
         "clips."
         if o["accuracy_ratio"] is not None
-        else "Unconditional model: genre accuracy does not apply.",
+        else "Unconditional model of several genres: genre accuracy does not apply.",
         "Frechet distances are between classifier embeddings; the floor is two halves of the real test clips "
         "(split by track), the FD of a method is real clips resynthesised through it.",
     ]
-    if model["conditional"]:
+    if model.get("asks_genre", model["conditional"]):
         c = report["confusion"]
         lines += [
             "",

@@ -107,6 +107,9 @@ def evaluate_model(
             f"({', '.join(loaded.meta.genres)})"
         )
     real = relabel(real_test_clips, genres)
+    # A conditional generator is asked for each genre; an unconditional one trained on a single genre (one
+    # model per genre, as in both papers) is asked for that genre by construction.
+    asks_genre = bool(generator.conditional) or len(loaded.meta.genres) == 1
     frames = clip_frames(generator, mel)
     if len(real) < 4 or real.clips.mels.shape[2] != frames:
         raise EvaluationError(
@@ -176,10 +179,10 @@ def evaluate_model(
 
     floor = against_reference(emb_real[candidates], labels[candidates])
     resynth_fd = {m: against_reference(embeddings[f"resynth:{m}"], labels[candidates]) for m in methods}
-    if generator.conditional:
+    if asks_genre:
         generated_fd = against_reference(embeddings["generated"], asked)
         generated_overall = generated_fd.overall
-    else:  # one generator for all genres: only the overall distance means something
+    else:  # one unconditional generator for several genres: only the overall distance means something
         generated_fd = None
         ref_stats = gaussian_stats(
             emb_real[reference], weights=balanced_weights(labels[reference]), shrinkage=shrinkage
@@ -192,7 +195,7 @@ def evaluate_model(
     for index, genre in enumerate(genres):
         per_genre[genre] = {
             "generated_accuracy": _accuracy(heard["generated"], asked, asked, index)
-            if generator.conditional
+            if asks_genre
             else None,
             "real_accuracy": _accuracy(heard["real"], labels, labels, index),
             "resynth_accuracy": {
@@ -211,7 +214,7 @@ def evaluate_model(
     overall_generated = _mean([v["generated_accuracy"] for v in per_genre.values()])
     overall_real = _mean([v["real_accuracy"] for v in per_genre.values()])
     confusion = np.zeros((len(genres), len(clf.genres)), dtype=np.int64)
-    if generator.conditional:
+    if asks_genre:
         heard_raw = logits_from_embeddings(clf.model, embeddings["generated"]).argmax(axis=1)
         np.add.at(confusion, (asked, heard_raw), 1)
     timings["total"] = time.perf_counter() - started
@@ -224,6 +227,7 @@ def evaluate_model(
             "preset": loaded.meta.preset,
             "step": loaded.meta.step,
             "conditional": bool(generator.conditional),
+            "asks_genre": asks_genre,
         },
         "classifier": {
             "path": str(clf.path) if clf.path else None,

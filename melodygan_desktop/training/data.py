@@ -2,7 +2,8 @@
 
 ``prepare_dataset`` scans (``scan.py``), turns each file into clips through the on-disk cache
 (``cache.py``, ``clips.py``), splits by track and reports every skipped file with its reason.
-Runs in the calling thread, one file at a time: no worker processes, memory bounded per file.
+Cache misses are decoded by a small pool of threads (libsndfile, libsoxr and torch release the GIL, so they
+use every core without worker processes); memory stays bounded by the files in flight, one per thread.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import numpy as np
 import torch
 
 from melodygan_desktop.config import MelConfig
+from melodygan_desktop.threads import prepare_workers
 from melodygan_desktop.training.cache import CacheEntry, ClipCache, cache_key, default_cache_dir
 from melodygan_desktop.training.clips import FrontEnd, UnusableFileError, file_to_mels, make_front_end
 from melodygan_desktop.training.events import DataSummary
@@ -115,6 +118,42 @@ def _process(
     return entry
 
 
+def _decode_misses(
+    misses: list[tuple[int, Track, str | None]],
+    mel: MelConfig,
+    cache: ClipCache,
+    front_end: FrontEnd,
+    workers: int,
+    should_stop: Callable[[], bool] | None,
+) -> Iterator[tuple[int, Track, CacheEntry]]:
+    """Yield ``(index, track, entry)`` for each miss as it completes, ``workers`` files in flight.
+
+    ``should_stop`` is asked before each file starts; when it says so, the files in flight finish (their
+    entries are cached) and ``PreparationCancelled`` is raised.
+    """
+    queue = misses[::-1]  # popped from the end: files start in folder order
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prepare") as pool:
+
+        def fill() -> None:
+            while queue and len(running) < workers:
+                index, track, key = queue.pop()
+                running[pool.submit(_process, track, mel, cache, key, front_end)] = (index, track)
+
+        fill()
+        while running:
+            completed, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in completed:
+                index, track = running.pop(future)
+                yield index, track, future.result()
+            if should_stop is not None and should_stop():
+                for future in list(running):
+                    index, track = running.pop(future)
+                    yield index, track, future.result()
+                raise PreparationCancelled
+            fill()
+
+
 def _assemble(parts: list[tuple[np.ndarray, int, int]], mel: MelConfig) -> ClipSet:
     """Concatenate (mels, label, track_id) parts into one preallocated ClipSet."""
     total = sum(mels.shape[0] for mels, _, _ in parts)
@@ -141,11 +180,14 @@ def prepare_dataset(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     front_end: FrontEnd | None = None,
+    workers: int | None = None,
 ) -> PreparedData:
     """Scan ``data_dir``, cut each track into ``mel.clip_seconds`` clips of log-mels (cached), split by track.
 
-    ``cache_dir`` None uses the per-user cache. Raises ``DataFolderError`` for a missing folder and
-    ``NoUsableAudioError`` (naming the folder and every reason) when no file gives a usable clip.
+    ``cache_dir`` None uses the per-user cache; ``workers`` threads decode cache misses (None: one per core,
+    at most 4). The result does not depend on ``workers``: tracks keep their folder order. Raises
+    ``DataFolderError`` for a missing folder and ``NoUsableAudioError`` (naming the folder and every reason)
+    when no file gives a usable clip.
     """
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
@@ -155,32 +197,54 @@ def prepare_dataset(
         note = f"no audio files found ({scan.ignored_files} other file(s) ignored)"
         raise NoUsableAudioError(data_dir, skipped, note=note)
     cache = ClipCache(cache_dir if cache_dir is not None else default_cache_dir(), mel)
-    usable: list[tuple[Track, np.ndarray]] = []
+    entries: dict[int, CacheEntry] = {}
+    misses: list[tuple[int, Track, str | None]] = []
     seen: dict[str, Path] = {}
-    hits = 0
     total = len(scan.tracks)
-    for done, track in enumerate(scan.tracks, start=1):
+    done = 0
+
+    def finished(track: Track) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, str(track.path))
+
+    def stopped() -> PreparationCancelled:
+        return PreparationCancelled(f"Preparing {data_dir} was stopped after {done} of {total} files")
+
+    for index, track in enumerate(scan.tracks):  # cheap: keys, duplicates and cache hits, in folder order
         if should_stop is not None and should_stop():
-            raise PreparationCancelled(f"Preparing {data_dir} was stopped after {done - 1} of {total} files")
+            raise stopped()
         key = cache_key(track.path, mel)
         if key is not None and key in seen:
             skipped.append((str(track.path), f"same file as {seen[key]}"))
+            finished(track)
             continue
         if key is not None:
             seen[key] = track.path
         entry = cache.load(key) if key else None
-        if entry is not None:
-            hits += 1
+        if entry is None:
+            misses.append((index, track, key))
         else:
-            if front_end is None:  # built on the first miss: a fully cached run never loads it
-                front_end = make_front_end(mel)
-            entry = _process(track, mel, cache, key, front_end)
+            entries[index] = entry
+            finished(track)
+    hits = len(entries)
+    if misses:
+        front_end = front_end or make_front_end(mel)  # built on the first miss: a cached run never loads it
+        count = prepare_workers() if workers is None else max(1, workers)
+        try:
+            for index, track, entry in _decode_misses(misses, mel, cache, front_end, count, should_stop):
+                entries[index] = entry
+                finished(track)
+        except PreparationCancelled:
+            raise stopped() from None
+    usable: list[tuple[Track, np.ndarray]] = []
+    for index in sorted(entries):
+        track, entry = scan.tracks[index], entries[index]
         if entry.mels is None:
             skipped.append((str(track.path), entry.reason or "no usable clip"))
         else:
             usable.append((track, entry.mels))
-        if progress is not None:
-            progress(done, total, str(track.path))
     if not usable:
         note = f"none of the {total} audio file(s) gave a usable clip"
         raise NoUsableAudioError(data_dir, skipped, note=note)

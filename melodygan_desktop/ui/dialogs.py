@@ -19,6 +19,7 @@ VERSION_PACKAGES = (
     "torch",
     "torchaudio",
     "soundfile",
+    "soxr",
     "sounddevice",
     "safetensors",
 )

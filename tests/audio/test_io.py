@@ -9,8 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
-import torchaudio
+import soxr
 
 from melodygan_desktop.audio import io as audio_io
 from melodygan_desktop.audio.io import (
@@ -33,8 +32,8 @@ def tone(seconds: float, rate: int, channels: int = 1, frequency: float = 440.0)
 
 
 def expected_mono(data: np.ndarray, rate: int, target: int) -> np.ndarray:
-    mono = torch.from_numpy(data.mean(axis=1).astype(np.float32))
-    return mono.numpy() if rate == target else torchaudio.functional.resample(mono, rate, target).numpy()
+    mono = data.mean(axis=1).astype(np.float32)
+    return mono if rate == target else soxr.resample(mono, rate, target, quality="HQ")
 
 
 def dominant_hz(audio: np.ndarray, rate: int) -> float:

@@ -164,3 +164,24 @@ def test_unconditional_model_gets_overall_distance_only(workspace, classifier):
     assert report["overall"]["fd_generated"] > 0 and report["overall"]["fd_resynth"] == {}
     assert all(v["fd_generated"] is None for v in report["genres"].values())
     assert "does not apply" in report_markdown(report)
+
+
+def test_single_genre_unconditional_model_is_asked_for_its_genre(workspace, classifier):
+    """One unconditional model per genre (both papers' set-up): its clips are judged as that genre."""
+    from melodygan_desktop.checkpoints import CheckpointMeta, save_checkpoint
+    from melodygan_desktop.models.presets import get_preset
+
+    root, corpus = workspace
+    genre = GENRES[1]
+    generator = get_preset("melodygan-v3").build_generator(TINY_MEL, 1)
+    meta = CheckpointMeta(preset="melodygan-v3", mel=TINY_MEL, genres=(genre,))
+    folder = save_checkpoint(root / "single-genre", 0, generator.state_dict(), meta)
+    real = load_split(corpus, TINY_MEL, "test", cache_dir=root / "cache")
+    report = evaluate_model(folder, classifier.classifier, real, n_per_genre=4, method=[])
+    assert report["model"]["asks_genre"] and list(report["genres"]) == [genre]
+    counts = np.array(report["confusion"]["counts"])
+    assert counts.shape == (1, len(GENRES)) and counts.sum() == 4
+    heard_as_asked = counts[0, list(report["confusion"]["heard"]).index(genre)] / 4
+    assert report["genres"][genre]["generated_accuracy"] == pytest.approx(heard_as_asked)
+    assert report["genres"][genre]["fd_generated"] > 0
+    assert "heard as asked" in report_markdown(report) and "does not apply" not in report_markdown(report)

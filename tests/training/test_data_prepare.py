@@ -205,3 +205,31 @@ def test_two_hour_file_is_streamed_with_bounded_memory(tmp_path, monkeypatch):
     assert result.mels.shape == (720, 16, mel.frames)
     whole_file = hours * 3600 * 8000 * 4  # bytes of the decoded file as float32: 230 MB
     assert peak < whole_file / 8, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_parallel_decoding_gives_the_same_data_as_one_worker(tmp_path):
+    data = make_genre_folder(tmp_path / "data", {"ambient": 5, "techno": 4}, seconds=2.5)
+    (data / "techno" / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    one = prepare(data, tmp_path / "cache-1", workers=1)
+    four = prepare(data, tmp_path / "cache-4", workers=4)
+    assert one.tracks == four.tracks and one.summary == four.summary
+    for name in ("train", "val"):
+        a, b = getattr(one, name), getattr(four, name)
+        np.testing.assert_array_equal(a.mels, b.mels)
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.track_ids, b.track_ids)
+    assert [path for path, _ in four.summary.skipped] == [str(data / "techno" / "broken.wav")]
+
+
+def test_stop_while_decoding_in_parallel_keeps_finished_files_cached(tmp_path):
+    data = make_genre_folder(tmp_path / "data", {"a": 6}, seconds=1.1)
+    calls = {"n": 0}
+
+    def stop_after_two_files() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 6 + 2  # six checks while reading the (empty) cache, then two finished files
+
+    with pytest.raises(PreparationCancelled, match=r"stopped after \d of 6 files"):
+        prepare(data, tmp_path / "cache", should_stop=stop_after_two_files, workers=2)
+    again = prepare(data, tmp_path / "cache", workers=2)
+    assert 2 <= again.summary.cache_hits < 6  # what was decoded before the stop was kept
