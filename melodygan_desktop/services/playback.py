@@ -8,6 +8,7 @@ its position on a ~30 Hz QTimer: the audio callback itself never touches Qt. Who
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,7 @@ class PlaybackController(QObject):
     loaded = Signal(str, float)
     loop_changed = Signal(bool)
     availability_changed = Signal(bool, str)
+    _opened = Signal(object)  # from open_in_background's thread, delivered on the GUI thread
 
     def __init__(
         self,
@@ -82,20 +84,49 @@ class PlaybackController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / poll_hz)))
         self._timer.timeout.connect(self._poll)
+        self._opened.connect(self._adopt)
 
     # -- player
     @property
     def player(self) -> Any:
         """The player, created on first use (opening the audio device can take a moment)."""
         if self._player is None:
-            try:
-                self._player = self._player_factory()
-            except Exception as exc:  # no PortAudio, broken driver...: the rest of the app still works
-                log.exception("audio output unavailable")
-                self._player = _NoPlayer(f"{type(exc).__name__}: {exc}")
-            self._player.loop = self._loop
-            self.availability_changed.emit(self.available, self.unavailable_reason)
+            self._adopt(self._open())
         return self._player
+
+    def open_in_background(self) -> threading.Thread:
+        """Open the audio output on a helper thread (importing PortAudio and listing devices takes tens of
+        ms), so the GUI thread never waits for it; ``availability_changed`` follows when it is ready."""
+
+        def open_and_hand_over() -> None:
+            player = self._open()
+            try:
+                self._opened.emit(player)
+            except RuntimeError:  # the window closed while the device was opening
+                if hasattr(player, "close"):
+                    player.close()
+
+        thread = threading.Thread(target=open_and_hand_over, name="audio-open", daemon=True)
+        thread.start()
+        return thread
+
+    def _open(self) -> Any:
+        try:
+            player = self._player_factory()
+            getattr(player, "available", False)  # the first check loads the backend
+        except Exception as exc:  # no PortAudio, broken driver...: the rest of the app still works
+            log.exception("audio output unavailable")
+            player = _NoPlayer(f"{type(exc).__name__}: {exc}")
+        return player
+
+    def _adopt(self, player: Any) -> None:
+        if self._player is not None:  # the GUI needed a player before the helper thread was done
+            if player is not self._player and hasattr(player, "close"):
+                player.close()
+            return
+        self._player = player
+        self._player.loop = self._loop
+        self.availability_changed.emit(self.available, self.unavailable_reason)
 
     @property
     def available(self) -> bool:

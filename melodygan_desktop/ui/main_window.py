@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
     def start_background_work(self) -> None:
         """After the window shows: open the audio output and load models (this imports torch)."""
         self.services.catalog.refresh()
-        QTimer.singleShot(0, lambda: self.services.playback.player)
+        self.services.playback.open_in_background()
 
     def _on_audio_availability(self, available: bool, reason: str) -> None:
         text = "Audio output ready" if available else f"No audio output: {reason} (everything else works)"

@@ -7,7 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from melodygan_desktop.training.events import Preview
-from melodygan_desktop.ui.spectrogram_view import SpectrogramView
+from melodygan_desktop.ui.mel_thumbnail import MelThumbnail
 
 
 class PreviewStrip(QWidget):
@@ -22,7 +22,7 @@ class PreviewStrip(QWidget):
         super().__init__(parent)
         self.title = QLabel("Previews appear here during training.")
         self.grid = QGridLayout()
-        self.views: list[SpectrogramView] = []
+        self.views: list[MelThumbnail] = []
         self.buttons: list[QPushButton] = []
         self.preview: Preview | None = None
         self.frame_seconds = 512 / 22050
@@ -45,7 +45,7 @@ class PreviewStrip(QWidget):
     def _ensure_slots(self, count: int) -> None:
         while len(self.views) < count:
             index = len(self.views)
-            view = SpectrogramView(compact=True)
+            view = MelThumbnail()
             view.setMinimumHeight(110)
             button = QPushButton("Play")
             button.clicked.connect(lambda checked=False, i=index: self.play_requested.emit(i))

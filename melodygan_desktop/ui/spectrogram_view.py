@@ -45,16 +45,14 @@ class SpectrogramView(QWidget):
 
     seek_requested = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None, compact: bool = False) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.compact = compact
         self.plot = pg.PlotWidget(background="k")
         self.plot.setMenuEnabled(False)
         item = self.plot.getPlotItem()
         item.hideButtons()
         item.setLabel("bottom", "time", units="s")
-        if not compact:
-            item.setLabel("left", "frequency (Hz, mel scale)")
+        item.setLabel("left", "frequency (Hz, mel scale)")
         self.view_box = item.getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -80,8 +78,7 @@ class SpectrogramView(QWidget):
         self.duration_seconds = frames * float(frame_seconds)
         self.image.setImage(mel, autoLevels=False, levels=(0.0, 1.0))
         self.image.setRect(QRectF(0.0, 0.0, self.duration_seconds, float(n_mels)))
-        gap = 1 / 6 if self.compact else 1 / 16
-        self.plot.getPlotItem().getAxis("left").setTicks([mel_axis_ticks(band_hz, gap)])
+        self.plot.getPlotItem().getAxis("left").setTicks([mel_axis_ticks(band_hz)])
         self.view_box.setLimits(
             xMin=0.0,
             xMax=self.duration_seconds,

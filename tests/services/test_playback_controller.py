@@ -82,3 +82,42 @@ def test_a_player_that_cannot_be_created_becomes_unavailable(qtbot):
     controller.load(tone(0.5), 22050)
     assert controller.play() is False
     assert abs(controller.duration_seconds - 0.5) < 1e-6
+
+
+def test_the_device_opens_on_a_helper_thread(qtbot):
+    import threading
+
+    opened_on = []
+
+    def factory():
+        opened_on.append(threading.current_thread().name)
+        return FakePlayer()
+
+    controller = PlaybackController(factory)
+    with qtbot.waitSignal(controller.availability_changed, timeout=5000) as blocker:
+        controller.open_in_background().join(5)
+    assert blocker.args == [True, ""] and opened_on == ["audio-open"]
+    controller.load(tone(0.5), 22050)
+    assert controller.play() and opened_on == ["audio-open"]  # the GUI thread reused that player
+
+
+def test_a_player_needed_before_the_helper_is_done_is_kept(qtbot):
+    import threading
+
+    release = threading.Event()
+    players = []
+
+    def slow_factory():
+        if threading.current_thread().name == "audio-open":
+            release.wait(5)
+        players.append(FakePlayer())
+        return players[-1]
+
+    controller = PlaybackController(slow_factory)
+    thread = controller.open_in_background()
+    controller.load(tone(0.5), 22050)  # the GUI thread opens its own meanwhile
+    first = controller.player
+    release.set()
+    thread.join(5)
+    qtbot.wait(50)  # let the helper's hand-over arrive
+    assert controller.player is first and len(players) == 2 and players[1].closed

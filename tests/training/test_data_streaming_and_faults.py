@@ -54,7 +54,8 @@ def test_files_vanishing_during_preparation_are_skipped(tmp_path):
             shutil.rmtree(data)
 
     prepared = prepare_dataset(  # one worker: no other file is in flight when the folder goes
-        data, TINY_MEL, cache_dir=tmp_path / "cache", progress=delete_everything_after_the_first_file, workers=1
+        data, TINY_MEL, cache_dir=tmp_path / "cache", progress=delete_everything_after_the_first_file,
+        workers=1,
     )
     assert prepared.summary.tracks == 1
     reasons = dict(prepared.summary.skipped)

@@ -111,3 +111,28 @@ def test_loss_view_redraws_on_its_timer_only_when_needed(qtbot):
     assert view.redraws == 2
     view.clear()
     assert view.points("d/loss") == 0
+
+
+def test_mel_thumbnail_draws_low_bands_at_the_bottom_with_fixed_levels(qtbot):
+    from PySide6.QtGui import QColor
+
+    from melodygan_desktop.ui.mel_thumbnail import MelThumbnail, colour_lookup
+
+    view = MelThumbnail()
+    qtbot.addWidget(view)
+    view.resize(200, 128)
+    mel = np.zeros((128, 50), dtype=np.float32)
+    mel[64:] = 1.0  # the upper half of the bands loud, the lower half silent
+    view.set_mel(mel, 0.2, np.geomspace(30.0, 11000.0, 128))
+    assert view.duration_seconds == pytest.approx(10.0) and "10.0 s" in view.toolTip()
+    labels = [label for _, label in view.ticks]
+    assert labels == ["100", "500", "2k", "8k"]  # a fifth of the height apart: fewer than the full-size view
+    picture = view.grab().toImage()
+    lut = colour_lookup()
+    top, bottom = QColor(picture.pixel(100, 20)), QColor(picture.pixel(100, 110))
+    assert (top.red(), top.green(), top.blue()) == (lut[255, 2], lut[255, 1], lut[255, 0])
+    assert (bottom.red(), bottom.green(), bottom.blue()) == (lut[0, 2], lut[0, 1], lut[0, 0])
+    view.clear()
+    assert view.image is None
+    with pytest.raises(ValueError, match="n_mels, frames"):
+        view.set_mel(np.zeros(5), 0.1, np.arange(5.0))
