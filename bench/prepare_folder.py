@@ -127,7 +127,7 @@ def stage_costs(report: benchlib.Report, folder: Path, repeats: int) -> None:
             "decode (soundfile.read, both pipelines)": lambda p=path: soundfile.read(p, dtype="float32"),
             "ours: + mono mix (iter_audio_blocks, native rate)": lambda p=path: list(
                 iter_audio_blocks(p, None)),
-            "ours: + resample to 22.05 kHz (torchaudio sinc)": lambda p=path: list(
+            "ours: + resample to 22.05 kHz (libsoxr HQ)": lambda p=path: list(
                 iter_audio_blocks(p, 22050)),
             "ours: + cut, silence check, log-mel (file_to_mels)": lambda p=path: file_to_mels(
                 p, MEL, front_end),
@@ -189,8 +189,10 @@ def compare_sets(report: benchlib.Report, folder: Path, audio: Path | None, quic
         seconds = sum(audio_info(path).duration_seconds for path in files)
         data_dir = link_folder(files, folder / f"set{index}")
         timings = benchlib.interleaved({
-            "ours, 1 torch thread (app default)": lambda d=data_dir: with_threads(1, ours_folder, d),
-            "ours, 2 torch threads": lambda d=data_dir: with_threads(2, ours_folder, d),
+            "ours, 1 torch thread, a decoding thread per core (app default)":
+                lambda d=data_dir: with_threads(1, ours_folder, d),
+            "ours, 2 torch threads, a decoding thread per core":
+                lambda d=data_dir: with_threads(2, ours_folder, d),
             "librosa": lambda f=files: librosa_folder(f, MEL)}, 1 if quick else 3, warmup=0)
         baseline = timings.pop("librosa")
         ours = min(timings.values(), key=lambda timing: timing.best_wall)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWid
 
 from melodygan_desktop import paths
 from melodygan_desktop.services.container import AppServices
+from melodygan_desktop.services.warmup import warm_up_in_background
 from melodygan_desktop.ui.dialogs import AboutDialog
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.generate_tab import GenerateTab
@@ -120,9 +121,11 @@ class MainWindow(QMainWindow):
             )
 
     def start_background_work(self) -> None:
-        """After the window shows: open the audio output and load models (this imports torch)."""
+        """After the window shows: load models (this imports torch), open the audio output and import what a
+        training run needs, all off the GUI thread."""
         self.services.catalog.refresh()
         self.services.playback.open_in_background()
+        warm_up_in_background()
 
     def _on_audio_availability(self, available: bool, reason: str) -> None:
         text = "Audio output ready" if available else f"No audio output: {reason} (everything else works)"
