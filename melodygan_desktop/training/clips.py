@@ -62,13 +62,21 @@ def is_silent(clip: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
     The loudest 1% of samples are left out of the RMS, so a lone click cannot make a silent clip count as
     sound: resampling a DC-offset-only file rings for a few samples at its end (about -54 dBFS over 1 s).
     """
-    centred = clip.astype(np.float64) - float(np.mean(clip, dtype=np.float64))
-    power = centred * centred
-    kept = power.size - power.size // 100
-    if 0 < kept < power.size:
-        power = np.partition(power, kept - 1)[:kept]
-    rms = float(np.sqrt(np.mean(power))) if power.size else 0.0
-    return rms < 10.0 ** (threshold_dbfs / 20.0)
+    if clip.size == 0:
+        return True
+    centred = clip.astype(np.float32) - np.float32(np.mean(clip, dtype=np.float64))
+    power = np.square(centred, out=centred)
+    limit = 10.0 ** (threshold_dbfs / 10.0)  # on power
+    dropped = power.size // 100
+    kept = power.size - dropped
+    total = float(power.sum(dtype=np.float64))
+    # Bounds first (most clips are far from the threshold): the trimmed mean lies between these two.
+    if total / kept < limit:
+        return True
+    if (total - dropped * float(power.max())) / kept >= limit:
+        return False
+    trimmed = np.partition(power, kept - 1)[:kept] if dropped else power
+    return float(np.mean(trimmed, dtype=np.float64)) < limit
 
 
 def cut_clips(blocks: Iterable[np.ndarray], clip_samples: int) -> Iterator[np.ndarray]:

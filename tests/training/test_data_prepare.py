@@ -233,3 +233,24 @@ def test_stop_while_decoding_in_parallel_keeps_finished_files_cached(tmp_path):
         prepare(data, tmp_path / "cache", should_stop=stop_after_two_files, workers=2)
     again = prepare(data, tmp_path / "cache", workers=2)
     assert 2 <= again.summary.cache_hits < 6  # what was decoded before the stop was kept
+
+
+def test_silence_check_matches_the_plain_trimmed_rms_around_the_threshold():
+    def reference(clip: np.ndarray) -> bool:  # the definition, in float64, without shortcuts
+        power = np.sort((clip.astype(np.float64) - clip.mean(dtype=np.float64)) ** 2)
+        kept = power.size - power.size // 100
+        return float(np.sqrt(power[:kept].mean())) < 10 ** (clips_module.SILENCE_DBFS / 20)
+
+    rng = np.random.default_rng(0)
+    decisions = []
+    for level in np.geomspace(1e-5, 1e-2, 60):  # across -100 .. -40 dBFS
+        for variant in ("noise", "clicks", "dc"):
+            clip = (rng.standard_normal(22050) * level).astype(np.float32)
+            if variant == "clicks":
+                clip[::300] = 0.9  # 0.3 % loud samples: left out of the RMS
+            if variant == "dc":
+                clip += 0.25
+            decisions.append(clips_module.is_silent(clip))
+            assert decisions[-1] == reference(clip), (level, variant)
+    assert any(decisions) and not all(decisions)
+    assert clips_module.is_silent(np.zeros(0, dtype=np.float32))
