@@ -80,7 +80,9 @@ def main() -> None:
     parser.add_argument("--cpu-minutes", type=float, default=15.0, help="CPU time per preset (15)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, one core each (1)")
     parser.add_argument("--per-genre", type=int, default=24, help="clips per genre to evaluate (24)")
-    parser.add_argument("--checkpoint-every", type=int, default=50)
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=10, help="steps (10: big presets take a minute a step on CPU)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path)
     args = parser.parse_args()
