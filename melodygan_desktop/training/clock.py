@@ -18,11 +18,6 @@ class TrainingClock:
         self._wall0 = time.perf_counter()
         self._cpu0 = time.process_time()
 
-    def restart(self) -> None:
-        """Start counting from now (time before this call, such as preparing the data, is not charged)."""
-        self._wall0 = time.perf_counter()
-        self._cpu0 = time.process_time()
-
     def spent(self) -> dict[str, float]:
         return {
             "wall": self._base_wall + time.perf_counter() - self._wall0,

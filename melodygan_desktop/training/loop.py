@@ -138,7 +138,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     try:
         while step < total:
             stop = distributed.any_rank(bool(should_stop()), context)
-            out_of_time = distributed.any_rank(
+            out_of_time = config.max_minutes is not None and distributed.any_rank(
                 clock.remaining(config.max_minutes, config.budget_clock) == 0.0, context
             )
             if stop or out_of_time:
