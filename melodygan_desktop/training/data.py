@@ -9,10 +9,8 @@ use every core without worker processes); memory stays bounded by the files in f
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,8 @@ import torch
 from melodygan_desktop.config import MelConfig
 from melodygan_desktop.threads import prepare_workers
 from melodygan_desktop.training.cache import CacheEntry, ClipCache, cache_key, default_cache_dir
-from melodygan_desktop.training.clips import FrontEnd, UnusableFileError, file_to_mels, make_front_end
+from melodygan_desktop.training.clips import FrontEnd, make_front_end
+from melodygan_desktop.training.decoding import DecodingStopped, decode_in_parallel
 from melodygan_desktop.training.events import DataSummary
 from melodygan_desktop.training.scan import (
     DataFolderError,
@@ -32,8 +31,6 @@ from melodygan_desktop.training.scan import (
     Track,
     scan_folder,
 )
-
-_log = logging.getLogger(__name__)
 
 #: Called after each file as ``progress(files_done, files_total, path)``.
 Progress = Callable[[int, int, str], None]
@@ -96,62 +93,6 @@ def split_tracks(tracks: list[Track], val_fraction: float, seed: int) -> list[bo
         if len(largest) >= 2:
             is_val[largest[0]] = True
     return is_val
-
-
-def _process(
-    track: Track, mel: MelConfig, cache: ClipCache, key: str | None, front_end: FrontEnd
-) -> CacheEntry:
-    """Cache miss: decode ``track`` into an entry (mels or a refusal reason) and store what is reusable."""
-    try:
-        clips = file_to_mels(track.path, mel, front_end)
-    except UnusableFileError as exc:
-        entry = CacheEntry(mels=None, seconds=0.0, reason=exc.reason)
-        if exc.cacheable and key:
-            cache.store(key, track.path, entry)
-        return entry
-    except Exception as exc:  # a bug or an unforeseen decoder error must not end a long preparation
-        _log.exception("unexpected error while reading %s", track.path)
-        return CacheEntry(mels=None, seconds=0.0, reason=f"unexpected error: {type(exc).__name__}: {exc}")
-    entry = CacheEntry(mels=clips.mels, seconds=clips.seconds, silent_clips=clips.silent_clips)
-    if key:
-        cache.store(key, track.path, entry)
-    return entry
-
-
-def _decode_misses(
-    misses: list[tuple[int, Track, str | None]],
-    mel: MelConfig,
-    cache: ClipCache,
-    front_end: FrontEnd,
-    workers: int,
-    should_stop: Callable[[], bool] | None,
-) -> Iterator[tuple[int, Track, CacheEntry]]:
-    """Yield ``(index, track, entry)`` for each miss as it completes, ``workers`` files in flight.
-
-    ``should_stop`` is asked before each file starts; when it says so, the files in flight finish (their
-    entries are cached) and ``PreparationCancelled`` is raised.
-    """
-    queue = misses[::-1]  # popped from the end: files start in folder order
-    running: dict = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prepare") as pool:
-
-        def fill() -> None:
-            while queue and len(running) < workers:
-                index, track, key = queue.pop()
-                running[pool.submit(_process, track, mel, cache, key, front_end)] = (index, track)
-
-        fill()
-        while running:
-            completed, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in completed:
-                index, track = running.pop(future)
-                yield index, track, future.result()
-            if should_stop is not None and should_stop():
-                for future in list(running):
-                    index, track = running.pop(future)
-                    yield index, track, future.result()
-                raise PreparationCancelled
-            fill()
 
 
 def _assemble(parts: list[tuple[np.ndarray, int, int]], mel: MelConfig) -> ClipSet:
@@ -233,10 +174,10 @@ def prepare_dataset(
         front_end = front_end or make_front_end(mel)  # built on the first miss: a cached run never loads it
         count = prepare_workers() if workers is None else max(1, workers)
         try:
-            for index, track, entry in _decode_misses(misses, mel, cache, front_end, count, should_stop):
+            for index, track, entry in decode_in_parallel(misses, mel, cache, front_end, count, should_stop):
                 entries[index] = entry
                 finished(track)
-        except PreparationCancelled:
+        except DecodingStopped:
             raise stopped() from None
     usable: list[tuple[Track, np.ndarray]] = []
     for index in sorted(entries):
