@@ -8,6 +8,7 @@ import random
 import sys
 from pathlib import Path
 
+from ..config import BUDGET_CLOCKS
 from .errors import EXIT_FAILURE, CliError
 from .models import model_dirs, resolve_model
 from .progress import Bar, print_summary, run_training
@@ -93,7 +94,7 @@ def add_train(sub) -> None:
         help="stop (with a checkpoint) after this much training time, summed over resumes",
     )
     p.add_argument(
-        "--budget-clock", choices=("wall", "cpu"),
+        "--budget-clock", choices=BUDGET_CLOCKS,
         help="what --max-minutes counts: wall-clock time (default) or this process's CPU time",
     )
     p.set_defaults(handler=cmd_train)

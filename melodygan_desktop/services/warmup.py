@@ -13,7 +13,7 @@ import threading
 
 log = logging.getLogger(__name__)
 
-MODULES = ("torch", "torch._dynamo", "torch.optim", "melodygan_desktop.training.loop")
+MODULES = ("torch._dynamo", "melodygan_desktop.training.loop")
 
 
 def _import_all() -> None:

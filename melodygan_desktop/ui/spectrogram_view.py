@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QWidget
+
+from melodygan_desktop.ui.time_plot import TimePlot
 
 COLORMAP_NAME = "magma"
 
@@ -37,36 +39,20 @@ def mel_axis_ticks(band_hz: np.ndarray, min_gap_fraction: float = 1 / 16) -> lis
     return ticks[::-1]
 
 
-class SpectrogramView(QWidget):
+class SpectrogramView(TimePlot):
     """Shows a mel image ``(n_mels, frames)`` in [0, 1] with fixed levels 0..1 (so takes compare honestly).
 
     Click to emit ``seek_requested(seconds)``; the wheel zooms the time axis, dragging pans it.
     """
 
-    seek_requested = Signal(float)
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot = pg.PlotWidget(background="k")
-        self.plot.setMenuEnabled(False)
-        item = self.plot.getPlotItem()
-        item.hideButtons()
-        item.setLabel("bottom", "time", units="s")
-        item.setLabel("left", "frequency (Hz, mel scale)")
-        self.view_box = item.getViewBox()
-        self.view_box.setMouseEnabled(x=True, y=False)
+        super().__init__("k", "frequency (Hz, mel scale)", parent)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get(COLORMAP_NAME))
         self.plot.addItem(self.image)
-        self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#7fd3ff", width=2))
-        self.playhead.setVisible(False)
-        self.plot.addItem(self.playhead)
-        self.plot.scene().sigMouseClicked.connect(self._on_click)
+        self.add_playhead()
         self.duration_seconds = 0.0
         self.mel: np.ndarray | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
 
     def set_mel(self, mel: np.ndarray, frame_seconds: float, band_hz: np.ndarray) -> None:
         """``mel``: (n_mels, frames) in [0, 1]; ``frame_seconds``: hop in s; ``band_hz``: (n_mels,) in Hz."""
@@ -96,14 +82,5 @@ class SpectrogramView(QWidget):
         self.image.clear()
         self.playhead.setVisible(False)
 
-    def set_position(self, seconds: float) -> None:
-        self.playhead.setValue(float(seconds))
-
-    def _on_click(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self.mel is None:
-            return
-        position = event.scenePos()
-        if not self.view_box.sceneBoundingRect().contains(position):
-            return
-        seconds = self.view_box.mapSceneToView(position).x()
-        self.seek_requested.emit(float(min(max(seconds, 0.0), self.duration_seconds)))
+    def loaded_seconds(self) -> float | None:
+        return None if self.mel is None else self.duration_seconds

@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from melodygan_desktop.ui.envelope import PeakEnvelope, zigzag
+from melodygan_desktop.ui.time_plot import TimePlot
 
 
-class WaveformView(QWidget):
+class WaveformView(TimePlot):
     """Shows a mono clip; the wheel zooms time, dragging pans, a click emits ``seek_requested(seconds)``."""
 
-    seek_requested = Signal(float)
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot = pg.PlotWidget(background="#111")
-        self.plot.setMenuEnabled(False)
-        item = self.plot.getPlotItem()
-        item.hideButtons()
-        item.setLabel("bottom", "time", units="s")
-        item.setLabel("left", "amplitude")
-        self.view_box = item.getViewBox()
-        self.view_box.setMouseEnabled(x=True, y=False)
+        super().__init__("#111", "amplitude", parent)
         self.view_box.setYRange(-1.0, 1.0, padding=0.02)
         self.curve = pg.PlotDataItem(pen=pg.mkPen("#8fd18f", width=1))
         self.plot.addItem(self.curve)
-        self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#7fd3ff", width=2))
-        self.playhead.setVisible(False)
-        self.plot.addItem(self.playhead)
+        self.add_playhead()
         self.envelope: PeakEnvelope | None = None
         self.view_box.sigXRangeChanged.connect(self._redraw)
-        self.plot.scene().sigMouseClicked.connect(self._on_click)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
 
     def set_audio(self, audio: np.ndarray, sample_rate: int) -> None:
         """``audio``: (samples,) float32 in [-1, 1] at ``sample_rate`` Hz."""
@@ -56,8 +40,8 @@ class WaveformView(QWidget):
         self.curve.setData([], [])
         self.playhead.setVisible(False)
 
-    def set_position(self, seconds: float) -> None:
-        self.playhead.setValue(float(seconds))
+    def loaded_seconds(self) -> float | None:
+        return None if self.envelope is None else self.envelope.duration_seconds
 
     def visible_points(self) -> int:
         """How many points the curve draws now (bounded by twice the plot's pixel width)."""
@@ -74,12 +58,3 @@ class WaveformView(QWidget):
             self.curve.setData(times, lows)
         else:
             self.curve.setData(*zigzag(times, lows, highs))
-
-    def _on_click(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self.envelope is None:
-            return
-        position = event.scenePos()
-        if not self.view_box.sceneBoundingRect().contains(position):
-            return
-        seconds = self.view_box.mapSceneToView(position).x()
-        self.seek_requested.emit(float(min(max(seconds, 0.0), self.envelope.duration_seconds)))
