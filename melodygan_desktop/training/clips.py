@@ -1,12 +1,13 @@
-"""One audio file -> its training clips as log-mels: stream-decode, cut, drop silence, batched mel transform.
+"""One audio file -> its training clips as log-mels: stream-decode, cut, drop silence, mel transform.
 
-Memory stays bounded for any file length: audio arrives in blocks from ``iter_audio_blocks`` and at most
-``mel_batch`` clips are held before they go through the mel front-end.
+Memory stays bounded for any file length: audio arrives in blocks from ``iter_audio_blocks`` and each clip
+goes through the mel front-end as soon as it is cut, in work buffers the front-end keeps per thread.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,8 @@ from melodygan_desktop.config import MelConfig
 
 #: Clips quieter than this (RMS after removing the DC offset, dB re full scale) count as silence.
 SILENCE_DBFS = -60.0
-#: Clips per mel batch: 8 ten-second clips cost about 30 MB of STFT buffers.
-MEL_BATCH = 8
-
-#: Maps a batch of waveforms (B, samples) float32 to mels (B, n_mels, frames) in [0, 1].
-FrontEnd = Callable[[torch.Tensor], torch.Tensor]
+#: Maps one clip (clip_samples,) float32 to its mel (n_mels, frames) float16 in [0, 1]; thread-safe.
+FrontEnd = Callable[[np.ndarray], np.ndarray]
 
 
 class UnusableFileError(Exception):
@@ -44,14 +42,17 @@ class FileClips:
 
 
 def make_front_end(mel: MelConfig) -> FrontEnd:
-    """The shared mel front-end (``audio.mel.MelFrontEnd``) in eval mode, wrapped for inference."""
-    from melodygan_desktop.audio.mel import MelFrontEnd
+    """The clip front-end: an ``audio.mel.ClipAnalyser`` per calling thread, each built on first use."""
+    from melodygan_desktop.audio.mel import ClipAnalyser
 
-    module = MelFrontEnd(mel).eval()
+    local = threading.local()
 
-    def front_end(waves: torch.Tensor) -> torch.Tensor:
+    def front_end(clip: np.ndarray) -> np.ndarray:
+        analyser = getattr(local, "analyser", None)
+        if analyser is None:
+            analyser = local.analyser = ClipAnalyser(mel, mel.clip_samples)
         with torch.inference_mode():
-            return module(waves)
+            return analyser(clip)
 
     return front_end
 
@@ -139,7 +140,6 @@ def file_to_mels(
     mel: MelConfig,
     front_end: FrontEnd,
     *,
-    mel_batch: int = MEL_BATCH,
     block_seconds: float = 30.0,
 ) -> FileClips:
     """Decode ``path`` to mono at ``mel.sample_rate`` and return its non-silent clips as float16 mels.
@@ -157,19 +157,16 @@ def file_to_mels(
             raise UnusableFileError(_too_short(duration, mel), cacheable=True)
         blocks = audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds)
         kept: list[np.ndarray] = []
-        batch: list[np.ndarray] = []
         clips = silent = 0
         for clip in cut_clips(blocks, clip_samples):
             clips += 1
             if is_silent(clip):
                 silent += 1
                 continue
-            batch.append(clip)
-            if len(batch) == mel_batch:
-                kept.append(_mels_of(batch, front_end))
-                batch = []
-        if batch:
-            kept.append(_mels_of(batch, front_end))
+            mels = front_end(clip)
+            if not np.isfinite(mels).all():
+                raise UnusableFileError("mel front-end produced NaN/inf (bad samples)", cacheable=True)
+            kept.append(mels)
     except UnusableFileError:
         raise
     except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError, UnicodeError) as exc:
@@ -180,14 +177,4 @@ def file_to_mels(
     if not kept:
         reason = f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)"
         raise UnusableFileError(reason, cacheable=True)
-    mels = np.concatenate(kept, axis=0)
-    return FileClips(mels=mels, seconds=clips * mel.clip_seconds, silent_clips=silent)
-
-
-def _mels_of(batch: list[np.ndarray], front_end: FrontEnd) -> np.ndarray:
-    """(B, samples) clips -> (B, n_mels, frames) float16 in [0, 1]."""
-    waves = torch.from_numpy(np.stack(batch))
-    mels = front_end(waves).detach().to("cpu", torch.float32).numpy()
-    if not np.isfinite(mels).all():
-        raise UnusableFileError("mel front-end produced NaN/inf (bad samples)", cacheable=True)
-    return np.clip(mels, 0.0, 1.0).astype(np.float16)
+    return FileClips(mels=np.stack(kept), seconds=clips * mel.clip_seconds, silent_clips=silent)

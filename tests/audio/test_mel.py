@@ -8,6 +8,7 @@ import torch
 import torchaudio
 
 from melodygan_desktop.audio.mel import (
+    ClipAnalyser,
     MelFrontEnd,
     mel_band_hz,
     mel_filterbank,
@@ -91,3 +92,26 @@ def test_filterbank_and_band_axis():
     assert centres.shape == (128,)
     assert np.all(np.diff(centres) > 0)
     assert 30.0 < centres[0] < centres[-1] < 8000.0
+
+
+@pytest.mark.parametrize("preset", ["paper000-10s", "paper002-5s"])
+def test_clip_analyser_matches_the_front_end_call_after_call(preset, music):
+    mel = MEL_PRESETS[preset]
+    analyser = ClipAnalyser(mel, mel.clip_samples)
+    front_end = MelFrontEnd(mel)
+    for seed in range(3):  # the work buffers are reused: every call must start clean
+        clip = music(mel.clip_seconds, peak=0.3 + 0.3 * seed, sample_rate=mel.sample_rate, seed=seed)
+        expected = front_end(torch.from_numpy(clip))[0]
+        mels = analyser(clip)
+        assert mels.dtype == np.float16 and mels.flags.c_contiguous and mels.shape == (128, mel.frames)
+        np.testing.assert_array_equal(mels, analyser.unit(clip).numpy().astype(np.float16))
+        np.testing.assert_allclose(analyser.unit(clip), expected, atol=1e-5)
+
+
+def test_clip_analyser_refuses_clips_of_another_length():
+    mel = MelConfig()
+    analyser = ClipAnalyser(mel, mel.clip_samples)
+    with pytest.raises(ValueError, match="expected a clip of shape"):
+        analyser(np.zeros(mel.clip_samples - 1, np.float32))
+    with pytest.raises(ValueError, match="too short"):
+        ClipAnalyser(mel, mel.n_fft // 2)
