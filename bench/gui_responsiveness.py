@@ -171,7 +171,9 @@ def in_app(report: benchlib.Report, home: Path, quick: bool) -> list[list]:
     sampler.start()
     listed: list = []
     services.catalog.models_changed.connect(listed.append)
-    run_until(app, lambda: bool(listed), 120)
+    window.start_background_work()  # as main() does once the window shows: models, audio device, warm-up
+    warming = [thread for thread in threading.enumerate() if thread.name == "warm-up"]
+    run_until(app, lambda: bool(listed) and not any(thread.is_alive() for thread in warming), 120)
     probe.start()
     run_until(app, lambda: False, 3.0)
     stats = probe.stop()

@@ -159,9 +159,14 @@ class ClipAnalyser:
         unit.sub_(mel.db_floor).div_(mel.db_ceil - mel.db_floor).clamp_(0.0, 1.0)
         return unit.t()
 
-    def __call__(self, clip: np.ndarray) -> np.ndarray:
-        """``clip`` (samples,) float32 -> float16 ``(n_mels, frames)`` in [0, 1] (a new array)."""
-        return self.unit(clip).to(torch.float16, memory_format=torch.contiguous_format).numpy()
+    def __call__(self, clip: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``clip`` (samples,) float32 -> float16 ``(n_mels, frames)`` in [0, 1], written into ``out`` when
+        given (a float16 array of that shape), else into a new array."""
+        unit = self.unit(clip)
+        if out is None:
+            return unit.to(torch.float16, memory_format=torch.contiguous_format).numpy()
+        torch.from_numpy(out).copy_(unit)
+        return out
 
 
 def waveform_to_mel(audio: np.ndarray, mel: MelConfig, *, front_end: MelFrontEnd | None = None) -> np.ndarray:

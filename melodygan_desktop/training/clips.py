@@ -19,8 +19,9 @@ from melodygan_desktop.config import MelConfig
 
 #: Clips quieter than this (RMS after removing the DC offset, dB re full scale) count as silence.
 SILENCE_DBFS = -60.0
-#: Maps one clip (clip_samples,) float32 to its mel (n_mels, frames) float16 in [0, 1]; thread-safe.
-FrontEnd = Callable[[np.ndarray], np.ndarray]
+#: ``front_end(clip, out)``: one clip (clip_samples,) float32 -> its mel (n_mels, frames) float16 in [0, 1],
+#: written into ``out`` (such an array); thread-safe.
+FrontEnd = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class UnusableFileError(Exception):
@@ -47,12 +48,12 @@ def make_front_end(mel: MelConfig) -> FrontEnd:
 
     local = threading.local()
 
-    def front_end(clip: np.ndarray) -> np.ndarray:
+    def front_end(clip: np.ndarray, out: np.ndarray) -> np.ndarray:
         analyser = getattr(local, "analyser", None)
         if analyser is None:
             analyser = local.analyser = ClipAnalyser(mel, mel.clip_samples)
         with torch.inference_mode():
-            return analyser(clip)
+            return analyser(clip, out)
 
     return front_end
 
@@ -140,7 +141,7 @@ def file_to_mels(
     mel: MelConfig,
     front_end: FrontEnd,
     *,
-    block_seconds: float = 30.0,
+    block_seconds: float = 10.0,
 ) -> FileClips:
     """Decode ``path`` to mono at ``mel.sample_rate`` and return its non-silent clips as float16 mels.
 
@@ -156,17 +157,21 @@ def file_to_mels(
         if duration is not None and duration < mel.clip_seconds - 0.05:
             raise UnusableFileError(_too_short(duration, mel), cacheable=True)
         blocks = audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds)
-        kept: list[np.ndarray] = []
-        clips = silent = 0
+        # Written in place, never stacked at the end: a long file's mels are held once, not twice.
+        # Resampling may add a sample or two, hence the spare clip; an unknown length starts small and grows.
+        capacity = int(duration * mel.sample_rate) // clip_samples + 1 if duration is not None else 8
+        mels = np.empty((capacity, mel.n_mels, mel.frames), dtype=np.float16)
+        clips = silent = kept = 0
         for clip in cut_clips(blocks, clip_samples):
             clips += 1
             if is_silent(clip):
                 silent += 1
                 continue
-            mels = front_end(clip)
-            if not np.isfinite(mels).all():
+            if kept == len(mels):
+                mels = np.concatenate([mels, np.empty_like(mels)])
+            if not np.isfinite(front_end(clip, mels[kept])).all():
                 raise UnusableFileError("mel front-end produced NaN/inf (bad samples)", cacheable=True)
-            kept.append(mels)
+            kept += 1
     except UnusableFileError:
         raise
     except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError, UnicodeError) as exc:
@@ -177,4 +182,5 @@ def file_to_mels(
     if not kept:
         reason = f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)"
         raise UnusableFileError(reason, cacheable=True)
-    return FileClips(mels=np.stack(kept), seconds=clips * mel.clip_seconds, silent_clips=silent)
+    mels = mels[:kept] if kept * 2 > len(mels) else mels[:kept].copy()  # mostly silent: do not hold the rest
+    return FileClips(mels=mels, seconds=clips * mel.clip_seconds, silent_clips=silent)

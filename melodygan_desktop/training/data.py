@@ -96,8 +96,13 @@ def split_tracks(tracks: list[Track], val_fraction: float, seed: int) -> list[bo
 
 
 def _assemble(parts: list[tuple[np.ndarray, int, int]], mel: MelConfig) -> ClipSet:
-    """Concatenate (mels, label, track_id) parts into one preallocated ClipSet."""
+    """Concatenate (mels, label, track_id) parts into one preallocated ClipSet (one part is used as is)."""
     total = sum(mels.shape[0] for mels, _, _ in parts)
+    if len(parts) == 1:  # no copy: a single long file would otherwise be held twice
+        mels, label, track_id = parts[0]
+        mels = np.ascontiguousarray(mels, dtype=np.float16)
+        labels, track_ids = np.full(total, label, np.int64), np.full(total, track_id, np.int64)
+        return ClipSet(mels=mels, labels=labels, track_ids=track_ids)
     out = np.empty((total, mel.n_mels, mel.frames), dtype=np.float16)
     labels = np.empty(total, dtype=np.int64)
     track_ids = np.empty(total, dtype=np.int64)

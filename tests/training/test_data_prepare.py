@@ -208,6 +208,22 @@ def test_two_hour_file_is_streamed_with_bounded_memory(tmp_path, monkeypatch):
     assert peak < whole_file / 8, f"peak {peak / 1e6:.0f} MB"
 
 
+@pytest.mark.parametrize("known_duration", [True, False])
+def test_clip_store_fits_the_duration_or_grows_when_it_is_unknown(tmp_path, monkeypatch, known_duration):
+    from types import SimpleNamespace
+
+    from melodygan_desktop.audio import io as audio_io
+
+    audio = tone(20.5, seed=3)  # 20 whole clips of TINY_MEL
+    path = write_wav(tmp_path / "long.wav", audio)
+    if not known_duration:
+        monkeypatch.setattr(audio_io, "audio_info", lambda path: SimpleNamespace(duration_seconds=None))
+    result = clips_module.file_to_mels(path, TINY_MEL, clips_module.make_front_end(TINY_MEL))
+    assert result.mels.shape == (20, TINY_MEL.n_mels, TINY_MEL.frames) and result.mels.flags.c_contiguous
+    expected = MelFrontEnd(TINY_MEL)(torch.from_numpy(audio[: 20 * 8000].reshape(20, 8000))).numpy()
+    np.testing.assert_allclose(result.mels.astype(np.float32), expected, atol=2e-3)
+
+
 def test_parallel_decoding_gives_the_same_data_as_one_worker(tmp_path):
     data = make_genre_folder(tmp_path / "data", {"ambient": 5, "techno": 4}, seconds=2.5)
     (data / "techno" / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
