@@ -53,6 +53,7 @@ class SpectrogramView(TimePlot):
         self.add_playhead()
         self.duration_seconds = 0.0
         self.mel: np.ndarray | None = None
+        self.clear()
 
     def set_mel(self, mel: np.ndarray, frame_seconds: float, band_hz: np.ndarray) -> None:
         """``mel``: (n_mels, frames) in [0, 1]; ``frame_seconds``: hop in s; ``band_hz``: (n_mels,) in Hz."""
@@ -77,10 +78,12 @@ class SpectrogramView(TimePlot):
         self.playhead.setVisible(True)
 
     def clear(self) -> None:
+        """Empty view: no image, and no frequency ticks until a take says which mel bands it has."""
         self.mel = None
         self.duration_seconds = 0.0
         self.image.clear()
-        self.playhead.setVisible(False)
+        self.plot.getPlotItem().getAxis("left").setTicks([[]])
+        self.show_empty((0.0, 1.0))
 
     def loaded_seconds(self) -> float | None:
         return None if self.mel is None else self.duration_seconds

@@ -8,6 +8,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 
+#: Seconds across an empty view (before the first take, after a clear).
+EMPTY_SECONDS = 10.0
+#: One width for every view's left axis, so stacked views line their time axes up.
+LEFT_AXIS_PIXELS = 52
+
+
 class TimePlot(QWidget):
     """Base view: subclasses add their items to ``self.plot`` and report ``loaded_seconds()``.
 
@@ -24,6 +30,7 @@ class TimePlot(QWidget):
         item.hideButtons()
         item.setLabel("bottom", "time", units="s")
         item.setLabel("left", left_label)
+        item.getAxis("left").setWidth(LEFT_AXIS_PIXELS)
         self.view_box = item.getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
         self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#7fd3ff", width=2))
@@ -32,6 +39,12 @@ class TimePlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+
+    def show_empty(self, y_range: tuple[float, float]) -> None:
+        """Nothing loaded: 0 to ``EMPTY_SECONDS`` across (never negative time), ``y_range`` up, no playhead."""
+        self.view_box.setLimits(xMin=0.0, xMax=EMPTY_SECONDS, yMin=None, yMax=None, minXRange=None)
+        self.view_box.setRange(xRange=(0.0, EMPTY_SECONDS), yRange=y_range, padding=0)
+        self.playhead.setVisible(False)
 
     def add_playhead(self) -> None:
         """Put the playhead above the items added so far."""

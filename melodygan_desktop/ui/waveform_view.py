@@ -15,12 +15,12 @@ class WaveformView(TimePlot):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("#111", "amplitude", parent)
-        self.view_box.setYRange(-1.0, 1.0, padding=0.02)
         self.curve = pg.PlotDataItem(pen=pg.mkPen("#8fd18f", width=1))
         self.plot.addItem(self.curve)
         self.add_playhead()
         self.envelope: PeakEnvelope | None = None
         self.view_box.sigXRangeChanged.connect(self._redraw)
+        self.clear()
 
     def set_audio(self, audio: np.ndarray, sample_rate: int) -> None:
         """``audio``: (samples,) float32 in [-1, 1] at ``sample_rate`` Hz."""
@@ -38,7 +38,7 @@ class WaveformView(TimePlot):
     def clear(self) -> None:
         self.envelope = None
         self.curve.setData([], [])
-        self.playhead.setVisible(False)
+        self.show_empty((-1.0, 1.0))
 
     def loaded_seconds(self) -> float | None:
         return None if self.envelope is None else self.envelope.duration_seconds

@@ -42,6 +42,32 @@ def test_spectrogram_view_uses_fixed_levels_and_seconds(qtbot):
         view.set_mel(np.zeros(10), 0.01, np.zeros(128))
 
 
+@pytest.mark.parametrize("kind", ["spectrogram", "waveform"])
+def test_empty_views_show_positive_seconds_and_return_to_that_when_cleared(qtbot, kind):
+    from melodygan_desktop.ui.spectrogram_view import SpectrogramView
+    from melodygan_desktop.ui.time_plot import EMPTY_SECONDS
+    from melodygan_desktop.ui.waveform_view import WaveformView
+
+    view = SpectrogramView() if kind == "spectrogram" else WaveformView()
+    qtbot.addWidget(view)
+
+    def assert_empty() -> None:
+        (x0, x1), _ = view.view_box.viewRange()
+        assert (x0, x1) == pytest.approx((0.0, EMPTY_SECONDS))
+        assert view.loaded_seconds() is None and not view.playhead.isVisible()
+        if kind == "spectrogram":  # no frequency labels until a take says which bands it has
+            assert view.plot.getPlotItem().getAxis("left")._tickLevels == [[]]
+
+    assert_empty()
+    if kind == "spectrogram":
+        view.set_mel(np.full((128, 862), 0.5, np.float32), 512 / 22050, np.geomspace(30, 11000, 128))
+    else:
+        view.set_audio(np.zeros(22050 * 20, np.float32), 22050)
+    assert view.view_box.viewRange()[0][1] == pytest.approx(view.loaded_seconds(), rel=1e-3)
+    view.clear()
+    assert_empty()
+
+
 def test_peak_envelope_keeps_peaks_at_every_zoom():
     rate = 22050
     audio = np.zeros(rate * 60, dtype=np.float32)
