@@ -9,6 +9,12 @@ from pathlib import Path
 APP_DIR_NAME = "MELodyGAN"
 
 
+def display_text(text: str) -> str:
+    """``text`` safe to print or show: bytes of a file name that are not valid UTF-8 (held by Python as
+    surrogate escapes) appear as U+FFFD, instead of making a terminal write fail or vanishing in a widget."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def user_data_dir() -> Path:
     """Per-user data folder (XDG on Linux, Application Support on macOS, %APPDATA% on Windows)."""
     override = os.environ.get("MELODYGAN_HOME")

@@ -8,11 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-
-def display_text(text: str) -> str:
-    """``text`` safe to print: bytes of a file name that is not valid UTF-8 (held as surrogate escapes) are
-    shown as U+FFFD instead of making the terminal write fail."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+from melodygan_desktop.paths import display_text
 
 
 class Bar(tqdm):

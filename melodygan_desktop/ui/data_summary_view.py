@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from melodygan_desktop.paths import display_text
 from melodygan_desktop.training.events import DataSummary
 
 
 def summary_text(summary: DataSummary) -> str:
     minutes = summary.seconds / 60.0
-    genres = ", ".join(f"{genre} ({summary.clips_per_genre.get(genre, 0)} clips)" for genre in summary.genres)
+    genres = ", ".join(
+        f"{display_text(genre)} ({summary.clips_per_genre.get(genre, 0)} clips)" for genre in summary.genres
+    )
     skipped = f" · {len(summary.skipped)} file(s) skipped" if summary.skipped else ""
     return (
         f"{summary.tracks} track(s) · {minutes:.1f} min · {summary.clips} clips{skipped}\n"
@@ -42,7 +45,7 @@ class DataSummaryView(QWidget):
     def show_preparing(self, folder: str) -> None:
         self.summary = None
         self.label.setStyleSheet("")
-        self.label.setText(f"Reading {folder}…")
+        self.label.setText(f"Reading {display_text(folder)}…")
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.skipped.clear()
@@ -70,6 +73,7 @@ class DataSummaryView(QWidget):
     def _fill_skipped(self, skipped: tuple[tuple[str, str], ...]) -> None:
         self.skipped.clear()
         for path, reason in skipped:
+            path, reason = display_text(path), display_text(reason)
             item = QTreeWidgetItem([path, reason])
             item.setToolTip(0, path)
             item.setToolTip(1, reason)

@@ -7,7 +7,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-
 #: Seconds across an empty view (before the first take, after a clear).
 EMPTY_SECONDS = 10.0
 #: One width for every view's left axis, so stacked views line their time axes up.
@@ -41,7 +40,7 @@ class TimePlot(QWidget):
         layout.addWidget(self.plot)
 
     def show_empty(self, y_range: tuple[float, float]) -> None:
-        """Nothing loaded: 0 to ``EMPTY_SECONDS`` across (never negative time), ``y_range`` up, no playhead."""
+        """Nothing loaded: 0 to ``EMPTY_SECONDS`` across (no negative time), ``y_range`` up, no playhead."""
         self.view_box.setLimits(xMin=0.0, xMax=EMPTY_SECONDS, yMin=None, yMax=None, minXRange=None)
         self.view_box.setRange(xRange=(0.0, EMPTY_SECONDS), yRange=y_range, padding=0)
         self.playhead.setVisible(False)

@@ -162,3 +162,19 @@ def test_mel_thumbnail_draws_low_bands_at_the_bottom_with_fixed_levels(qtbot):
     assert view.image is None
     with pytest.raises(ValueError, match="n_mels, frames"):
         view.set_mel(np.zeros(5), 0.1, np.arange(5.0))
+
+
+def test_data_summary_shows_file_names_that_are_not_utf8(qtbot):
+    from melodygan_desktop.training.events import DataSummary
+    from melodygan_desktop.ui.data_summary_view import DataSummaryView
+
+    undecodable = b"caf\xe9.wav".decode("utf-8", "surrogateescape")  # a Latin-1 name on a UTF-8 system
+    view = DataSummaryView()
+    qtbot.addWidget(view)
+    genre = "m\udce9tal"
+    summary = DataSummary(tracks=1, seconds=20.0, clips=2, genres=(genre,), clips_per_genre={genre: 2},
+                          skipped=((f"/music/{undecodable}", "silent"),), cache_hits=0)
+    view.show_summary(summary)
+    item = view.skipped.topLevelItem(0)
+    assert item.text(0) == "/music/caf\ufffd.wav" and item.text(1) == "silent"
+    assert "m\ufffdtal (2 clips)" in view.label.text()
