@@ -6,6 +6,7 @@ rather than from a running RNG, so a resumed run repeats the uninterrupted run's
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -26,6 +27,7 @@ from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
+from .run_lock import run_folder_lock
 from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
 from .step import build_state, run_generator, sample_latent, train_step
 
@@ -49,7 +51,8 @@ def train(
         torch.set_num_threads(config.threads)
     context = distributed.init_from_env(config.device)
     try:
-        yield from _train(config, run_dir, should_stop, context)
+        with run_folder_lock(run_dir) if context.is_main else contextlib.nullcontext():
+            yield from _train(config, run_dir, should_stop, context)
     finally:
         distributed.shutdown(context)
 
