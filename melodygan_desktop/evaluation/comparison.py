@@ -33,8 +33,10 @@ def row_from_run(run_dir: str | Path, report: dict[str, Any]) -> ComparisonRow:
     from melodygan_desktop.models.presets import get_preset
 
     model, overall = report["model"], report["overall"]
-    metrics = [row for row in read_metrics(Path(run_dir)) if row.get("step", 0) <= model["step"]]
-    cpu = next((row["cpu_seconds"] for row in reversed(metrics) if "cpu_seconds" in row), None)
+    cpu = _checkpoint_cpu_seconds(model.get("path"))
+    if cpu is None:  # older checkpoints: the last logged row up to the evaluated step
+        metrics = [row for row in read_metrics(Path(run_dir)) if row.get("step", 0) <= model["step"]]
+        cpu = next((row["cpu_seconds"] for row in reversed(metrics) if "cpu_seconds" in row), None)
     return ComparisonRow(
         preset=model["preset"],
         paper=get_preset(model["preset"]).paper.split(":")[0],
@@ -46,6 +48,23 @@ def row_from_run(run_dir: str | Path, report: dict[str, Any]) -> ComparisonRow:
         generated_accuracy=overall["generated_accuracy"],
         real_accuracy=overall["real_accuracy"],
     )
+
+
+def _checkpoint_cpu_seconds(path: str | None) -> float | None:
+    """CPU seconds the run had spent when it wrote the checkpoint at ``path`` (its resume state), or None.
+
+    Exact at the evaluated step, unlike ``metrics.jsonl``, which logs every few steps: a preset that takes
+    two minutes a step would otherwise be shown with the CPU time of its last logged step."""
+    from melodygan_desktop.checkpoints import CheckpointError, load_training_state
+
+    if not path:
+        return None
+    try:
+        spent = load_training_state(path).get("spent_seconds", {})
+    except CheckpointError:
+        return None
+    cpu = spent.get("cpu") if isinstance(spent, dict) else None
+    return float(cpu) if cpu is not None else None
 
 
 def comparison_markdown(rows: Sequence[ComparisonRow]) -> str:

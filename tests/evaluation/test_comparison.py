@@ -33,3 +33,19 @@ def test_rows_take_the_cpu_time_at_the_evaluated_step_and_rank_by_distance(tmp_p
     assert table[0].startswith("| rank | preset | paper | clip | steps | CPU min | FD generated")
     assert table[2] == "| 1 | melodygan-v3 | 000 | 10 s | 100 | 10.0 | 250.0 | 30.0 | 50.0 % | 90.0 % |"
     assert table[3].startswith("| 2 | techno-wgan-clip | 002 | 5 s | 10 | n/a | 900.0 |")
+
+
+def test_cpu_time_comes_from_the_checkpoint_when_it_recorded_one(tmp_path):
+    import torch
+
+    # Logged every 5 steps, evaluated at step 9: the log's last row (step 5) would understate the CPU time.
+    write_metrics(tmp_path / "run", [{"step": 5, "cpu_seconds": 545.0}])
+    step_dir = tmp_path / "run" / "step_00000009"
+    step_dir.mkdir()
+    (step_dir / "meta.json").write_text("{}")
+    torch.save({"step": 9, "spent_seconds": {"wall": 990.0, "cpu": 900.0}}, step_dir / "training.pt")
+    report = fake_report("techno-wgan-gp", 9, 270.0, 1.0, clip=5.0)
+    report["model"]["path"] = str(step_dir)
+    assert row_from_run(tmp_path / "run", report).cpu_minutes == 15.0
+    (step_dir / "training.pt").unlink()  # no resume state: back to the log
+    assert row_from_run(tmp_path / "run", report).cpu_minutes == 545.0 / 60
