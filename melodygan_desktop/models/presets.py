@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import MEL_PRESETS, MelConfig
-from . import conditional, melodygan, techno
+from . import conditional, melodygan, preset_notes, techno
 from .base import Discriminator, Generator
 
 PAPER_000 = "000: MELodyGAN (Lee, Wu & Baker)"
@@ -71,27 +71,6 @@ class Preset:
         return min(self.ema_beta, (1.0 + step) / (10.0 + step)) if self.ema_beta > 0 else 0.0
 
 
-_PAPER_000_NOTES = (
-    "z: 100 standard-normal values as a 100x1x1 image; unconditional (all genres pooled).",
-    "Generator: 4 transposed convs, hidden (ConvT, BN, ReLU) with [64, 32, 16] channels, last ConvT to 1 "
-    "channel without BN; kernels/strides computed from the MelConfig (layers.plan_axis).",
-    "Discriminator: (Conv, BN, LeakyReLU 0.2) x 3 with [64, 32, 16] channels, BN on the first block too "
-    "(as the paper says), last conv spans the remaining map to 1x1x1, no activation.",
-    "LSGAN with Mao et al.'s 1/2 factors, targets 1 (real) / 0 (fake); one D step then one G step per batch, "
-    "fakes detached for the D step; Adam lr 1e-3 betas (0.5, 0.999) for both; batch 10.",
-    "DCGAN initialisation N(0, 0.02); no EMA, no augmentation, no regularisation.",
-)
-
-_PAPER_002_NOTES = (
-    "5-s clips (128x216 at the paper-000 STFT settings: the paper's own STFT is not given); z = 100x1x1; "
-    "unconditional (the paper trains on one genre; several genres are pooled).",
-    "4x4 kernels, stride 2, padding 1 everywhere except the generator's first layer (and the discriminator's "
-    "last), whose kernel is non-square to reach the mel shape from 1x1; output_padding fixes odd sizes.",
-    "Channel widths (not in the paper's text): DCGAN's ngf/ndf = 64.",
-    "DCGAN initialisation; LeakyReLU slope 0.2; no BN on the discriminator's first block (DCGAN).",
-)
-
-
 def _preset_000(name: str, summary: str, generator, discriminator, note: str) -> Preset:
     return Preset(
         name=name,
@@ -113,7 +92,7 @@ def _preset_000(name: str, summary: str, generator, discriminator, note: str) ->
         augment=False,
         build_generator=generator,
         build_discriminator=discriminator,
-        notes=(*_PAPER_000_NOTES, note),
+        notes=(*preset_notes.PAPER_000_NOTES, note),
     )
 
 
@@ -143,73 +122,9 @@ def _preset_002(
         augment=False,
         build_generator=generator,
         build_discriminator=discriminator,
-        notes=(*_PAPER_002_NOTES, *notes),
+        notes=(*preset_notes.PAPER_002_NOTES, *notes),
         **fields,
     )
-
-
-_BCE_NOTE = (
-    "BCE: the discriminator's sigmoid is folded into BCEWithLogits (same function, numerically stable); "
-    "D loss = BCE(real, 1) + BCE(fake, 0); generator uses the non-saturating BCE(fake, 1) rather than the "
-    "paper's literal 'minus the discriminator loss on fakes' (the minimax form, which saturates early). "
-    "Adam lr 2e-4, betas (0.5, 0.999), batch 64."
-)
-_WGAN_NOTE = (
-    "WGAN networks: the paper's figures are not in its text; both WGAN presets use DCGAN 1's generator and "
-    "its discriminator without a sigmoid as the critic. n_critic = 5 critic steps per generator step "
-    "(Arjovsky et al.; the paper does not say). Batch 64."
-)
-
-
-_V2_NOTE = (
-    "v2 kernels: 4 with stride 2 (padding 1) on both axes; first kernel 16x53 at 128x431. "
-    "Tanh output: model range [-1, 1], real mels fed as 2*unit-1."
-)
-_V3_NOTE = (
-    "v3 'modified kernels' (not given): along time stride 3 with kernel 6 (no checkerboard) instead of "
-    "stride 2 / kernel 4, so the first kernel shrinks to 16x15. ReLU output: model range [0, inf), "
-    "clamped to [0, 1] for listening; real mels fed as they are."
-)
-_DCGAN1_NOTE = (
-    "Generator (ConvT, BN, ReLU) x 4 [512, 256, 128, 64] then ConvT + Tanh; "
-    "discriminator [64, 128, 256, 512] + 1 logit."
-)
-_DCGAN2_NOTE = (
-    "Generator [256, 128, 64] with Dropout(0.3) after its first two blocks; discriminator "
-    "[64, 128, 256] with Dropout(0.3) after its second block (placement and rate not given)."
-)
-_CLIP_NOTE = (
-    "Weight clipping to [-0.01, 0.01] after every critic step (Arjovsky et al.; the paper gives no "
-    "value); the critic keeps DCGAN's BatchNorm. RMSprop at the paper's lr 2e-4 for both networks "
-    "(Arjovsky et al. use 5e-5: set lr_g/lr_d to compare)."
-)
-_GP_NOTE = (
-    "Gradient penalty lambda 10 on real/fake interpolates; critic uses GroupNorm(1, C) (layer norm) "
-    "instead of BatchNorm (Gulrajani et al.). Adam at the paper's lr 2e-4, betas (0.5, 0.999)."
-)
-_COND_NOTES = (
-    "One generator for every genre: a (B, n_genres) soft vector blends learnt genre embeddings, so genres "
-    "can be mixed; a (B, n_genres, T_latent) vector morphs genres along time.",
-    "Generator: latent (64, T_latent), one step per 8 frames; 1-D residual upsampling blocks over time "
-    "(mel bins as channels) with per-position channel norm + FiLM from the genre embedding; sigmoid "
-    "output into [0, 1] (no clamping needed, real mels fed as they are).",
-    "Seamless: a receptive-field margin is generated and cropped so no frame sees zero padding; one pass "
-    "generates any length (60 s = 2584 frames).",
-    "Discriminator: input centred to [-1, 1], spectral-norm 1-D convs, LeakyReLU 0.2, global average "
-    "pooling over time, projection head for the genre (Miyato & Koyama); trains on any crop length. "
-    "Uncentred, the mels' common level near 0.5 swamped the critic's gradients: on one genre it scored real "
-    "and generated clips alike (hinge loss 2.000) for ~900 steps from scratch and for as long as we watched "
-    "when fine-tuning; centred, it separates them within ~20-200 steps. The two notes below were observed "
-    "before this change.",
-    "Hinge loss; R1 gamma 1.0 on reals; EMA generator beta 0.999 (what inference uses); batch 16.",
-    "Two time-scale update rule (SAGAN): Adam betas (0, 0.9), lr 1e-4 for G and 4e-4 for D. With 2e-4 for "
-    "both, the spectral-norm critic on the open corpus stayed at hinge loss 2.0 (real and fake scores "
-    "equal) for 1300+ steps; a faster critic separates them within ~50 steps.",
-    "Augmentation off by default: with DiffAugment on every critic input the critic stayed at hinge loss "
-    "2.0 on the open corpus (3,100 clips) for 300+ steps even at the faster rate, while without it the "
-    "same critic separated real from generated within ~40 steps. The transforms stay in models/augment.py "
-    "for folders of a few minutes.",
-)
 
 
 def _build_presets() -> dict[str, Preset]:
@@ -219,35 +134,35 @@ def _build_presets() -> dict[str, Preset]:
             "MELodyGAN second approach: transposed-conv DCGAN, Tanh output, least squares loss.",
             melodygan.melodygan_v2_generator,
             melodygan.melodygan_v2_discriminator,
-            _V2_NOTE,
+            preset_notes.V2_NOTE,
         ),
         _preset_000(
             "melodygan-v3",
             "MELodyGAN final model: modified kernels and a ReLU output, least squares loss.",
             melodygan.melodygan_v3_generator,
             melodygan.melodygan_v3_discriminator,
-            _V3_NOTE,
+            preset_notes.V3_NOTE,
         ),
         _preset_002(
             "techno-dcgan1",
             "Techno DCGAN 1: 5 (transposed) conv layers with 4x4 kernels, BCE.",
             techno.dcgan1_generator,
             techno.dcgan1_discriminator,
-            (_DCGAN1_NOTE, _BCE_NOTE),
+            (preset_notes.DCGAN1_NOTE, preset_notes.BCE_NOTE),
         ),
         _preset_002(
             "techno-dcgan2",
             "Techno DCGAN 2: 4 layers, dropout in both networks, BCE.",
             techno.dcgan2_generator,
             techno.dcgan2_discriminator,
-            (_DCGAN2_NOTE, _BCE_NOTE),
+            (preset_notes.DCGAN2_NOTE, preset_notes.BCE_NOTE),
         ),
         _preset_002(
             "techno-wgan-clip",
             "Techno WGAN with weight clipping and RMSprop.",
             techno.wgan_generator,
             techno.wgan_clip_critic,
-            (_WGAN_NOTE, _CLIP_NOTE),
+            (preset_notes.WGAN_NOTE, preset_notes.CLIP_NOTE),
             loss="wgan-clip",
             optimizer="rmsprop",
             n_critic=5,
@@ -258,7 +173,7 @@ def _build_presets() -> dict[str, Preset]:
             "Techno WGAN with gradient penalty (lambda 10) and Adam.",
             techno.wgan_generator,
             techno.wgan_gp_critic,
-            (_WGAN_NOTE, _GP_NOTE),
+            (preset_notes.WGAN_NOTE, preset_notes.GP_NOTE),
             loss="wgan-gp",
             n_critic=5,
             gp_lambda=10.0,
@@ -283,7 +198,7 @@ def _build_presets() -> dict[str, Preset]:
             augment=False,
             build_generator=conditional.conditional_generator,
             build_discriminator=conditional.projection_discriminator,
-            notes=_COND_NOTES,
+            notes=preset_notes.COND_NOTES,
         ),
     ]
     return {preset.name: preset for preset in presets}
