@@ -52,7 +52,9 @@ class WaveformView(TimePlot):
         if self.envelope is None:
             return
         start, stop = self.view_box.viewRange()[0]
-        bins = max(200, int(self.view_box.width() or 800))
+        # Two bins per pixel column: with one, bins slightly wider than a pixel leave every few hundredth
+        # column undrawn, a dark hairline through the envelope.
+        bins = 2 * max(200, int(self.view_box.width() or 800))
         times, lows, highs = self.envelope.window(start, stop, bins)
         if lows is highs:  # raw samples: a plain line
             self.curve.setData(times, lows)

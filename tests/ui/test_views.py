@@ -178,3 +178,22 @@ def test_data_summary_shows_file_names_that_are_not_utf8(qtbot):
     item = view.skipped.topLevelItem(0)
     assert item.text(0) == "/music/caf\ufffd.wav" and item.text(1) == "silent"
     assert "m\ufffdtal (2 clips)" in view.label.text()
+
+
+@pytest.mark.parametrize("width", [800, 920, 1001])
+def test_waveform_envelope_has_no_undrawn_pixel_columns(qtbot, width):
+    """Loud noise fills every column of the envelope: no dark hairlines where bins straddle pixels."""
+    from melodygan_desktop.ui.waveform_view import WaveformView
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(width, 210)
+    view.show()
+    view.set_audio(np.random.default_rng(1).uniform(-0.5, 0.5, 22050 * 10).astype(np.float32), 22050)
+    qtbot.wait(10)
+    image = view.grab().toImage()
+    box = view.view_box.sceneBoundingRect()
+    middle = int(box.center().y())
+    undrawn = [x for x in range(int(box.left()) + 3, int(box.right()) - 3)
+               if image.pixelColor(x, middle).green() < 100]
+    assert undrawn == []
