@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,19 +18,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
 from melodygan_desktop import __version__
-from melodygan_desktop.checkpoints.files import (
-    TMP_SUFFIX,
-    atomic_write_bytes,
-    fsync_dir,
-    fsync_file,
-    sha256_file,
-    swap_in_folder,
-)
-from melodygan_desktop.checkpoints.load import read_weights, verify_sha256
-from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, CheckpointError
+from melodygan_desktop.checkpoints.meta import CheckpointError
 from melodygan_desktop.config import MelConfig, from_dict, json_ready, to_dict
 from melodygan_desktop.evaluation.classifier import (
     ClassifierArchitecture,
@@ -40,16 +28,22 @@ from melodygan_desktop.evaluation.classifier import (
     embed_clips,
     predict_proba,
 )
+from melodygan_desktop.evaluation.model_folder import (
+    CARD_NAME,
+    META_NAME,
+    check_header,
+    check_names,
+    load_weights_into,
+    read_meta_json,
+    resolve_folder,
+    save_folder,
+)
 
 FORMAT = "melodygan-classifier"
 FORMAT_VERSION = 1
 WEIGHTS_NAME = "classifier.safetensors"
-META_NAME = "meta.json"
-CARD_NAME = "card.md"
 #: Folder name of the classifier shipped in ``checkpoints/``.
 BUNDLED_NAME = "genre-classifier"
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ClassifierError(CheckpointError):
@@ -109,18 +103,7 @@ def meta_to_dict(meta: ClassifierMeta) -> dict[str, Any]:
 
 def meta_from_dict(data: Any, where: str) -> ClassifierMeta:
     """Validate a parsed ``meta.json`` (``where`` names the file in messages)."""
-    if not isinstance(data, dict):
-        raise ClassifierError(f"{where}: expected a JSON object, got {type(data).__name__}")
-    if data.get("format") != FORMAT:
-        raise ClassifierError(f"{where}: not a MELodyGAN genre classifier (format {data.get('format')!r})")
-    version = data.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ClassifierError(f"{where}: format_version must be a positive integer, got {version!r}")
-    if version > FORMAT_VERSION:
-        raise ClassifierError(
-            f"{where}: format_version {version} was written by a newer MELodyGAN; this one reads up to "
-            f"{FORMAT_VERSION} (update the app)"
-        )
+    check_header(data, where, FORMAT, FORMAT_VERSION, "genre classifier", ClassifierError)
     missing = sorted({"mel", "genres", "architecture", "sha256"} - set(data))
     if missing:
         raise ClassifierError(f"{where}: missing field(s) {', '.join(missing)}")
@@ -128,32 +111,14 @@ def meta_from_dict(data: Any, where: str) -> ClassifierMeta:
         meta = from_dict(ClassifierMeta, data)
     except ValueError as exc:  # ConfigError, or a value refused by a dataclass's own checks
         raise ClassifierError(f"{where}: {exc}") from None
-    if (
-        not meta.genres
-        or len(set(meta.genres)) != len(meta.genres)
-        or not all(g.strip() for g in meta.genres)
-    ):
-        raise ClassifierError(f"{where}: genres must be distinct non-empty names, got {list(meta.genres)}")
-    if not _SHA256.match(meta.sha256):
-        raise ClassifierError(f"{where}: sha256 must be 64 lower-case hex digits, got {meta.sha256!r}")
+    check_names(meta.genres, meta.sha256, where, ClassifierError)
     return meta
 
 
 def read_classifier_meta(folder: str | os.PathLike[str]) -> ClassifierMeta:
     """Read and validate ``folder/meta.json`` without touching the weights."""
-    path = Path(folder) / META_NAME
-    try:
-        size = path.stat().st_size
-        if size > MAX_META_BYTES:
-            raise ClassifierError(f"{path}: {size} bytes is too large for a meta.json")
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ClassifierError(f"{Path(folder)}: no {META_NAME}, so not a genre classifier folder") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ClassifierError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from None
-    except OSError as exc:
-        raise ClassifierError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    return meta_from_dict(data, str(path))
+    data = read_meta_json(folder, "genre classifier", ClassifierError)
+    return meta_from_dict(data, str(Path(folder) / META_NAME))
 
 
 def network_for(meta: ClassifierMeta) -> GenreClassifier:
@@ -165,33 +130,13 @@ def load_classifier(path: str | os.PathLike[str], device: str | torch.device = "
 
     Raises ``ClassifierError`` naming the file and the problem; nothing is ever unpickled.
     """
-    folder = Path(path).expanduser()
-    if folder.is_file() and folder.name in (META_NAME, WEIGHTS_NAME):
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ClassifierError(f"{folder}: no such classifier folder")
+    folder = resolve_folder(path, WEIGHTS_NAME, "classifier", ClassifierError)
     meta = read_classifier_meta(folder)
-    weights = folder / WEIGHTS_NAME
-    if not weights.is_file():
-        raise ClassifierError(f"{folder}: no {WEIGHTS_NAME}")
-    verify_sha256(weights, meta.sha256, ClassifierError)
     try:
-        tensors = read_weights(weights)
         model = network_for(meta)
-    except CheckpointError as exc:
-        raise ClassifierError(str(exc)) from None
     except ValueError as exc:
         raise ClassifierError(f"{folder / META_NAME}: the classifier cannot be built ({exc})") from None
-    bad = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
-    if bad:
-        raise ClassifierError(f"{weights}: tensor(s) {', '.join(bad[:5])} hold NaN or infinite values")
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        detail = " ".join(str(exc).split())[:400]
-        raise ClassifierError(
-            f"{weights}: weights do not fit the architecture in meta.json ({detail})"
-        ) from None
+    load_weights_into(model, folder / WEIGHTS_NAME, meta.sha256, ClassifierError)
     model.to(device).eval()
     return LoadedClassifier(model=model, meta=meta, path=folder)
 
@@ -210,30 +155,15 @@ def save_classifier(
     """
     if (model.n_mels, model.n_genres) != (meta.mel.n_mels, len(meta.genres)):
         raise ClassifierError(f"{out_dir}: the network does not match meta (n_mels or genre count differ)")
-    final = Path(out_dir).expanduser()
-    tmp = final.with_name(f"{final.name}{TMP_SUFFIX}")
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
-        fsync_file(tmp / WEIGHTS_NAME)
-        created = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        meta = dataclasses.replace(meta, sha256=sha256_file(tmp / WEIGHTS_NAME), created=created)
-        text = json.dumps(meta_to_dict(meta), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        atomic_write_bytes(tmp / META_NAME, text.encode("utf-8"))
-        if card is not None:
-            atomic_write_bytes(tmp / CARD_NAME, card.encode("utf-8"))
-        fsync_dir(tmp)
-        swap_in_folder(tmp, final)
-    except (OSError, ValueError) as exc:  # ValueError: metrics that are not plain finite JSON
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ClassifierError(
-            f"could not write classifier {final}: {getattr(exc, 'strerror', None) or exc}"
-        ) from exc
-    return final
+    created = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def meta_json(sha256: str) -> str:
+        final = dataclasses.replace(meta, sha256=sha256, created=created)
+        return json.dumps(meta_to_dict(final), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    return save_folder(
+        model, out_dir, WEIGHTS_NAME, FORMAT, meta_json, ClassifierError, what="classifier", card=card
+    )
 
 
 def bundled_classifier_path() -> Path:
