@@ -66,6 +66,10 @@ def add_evaluate_subparser(subparsers) -> None:
     t.add_argument("--force", action="store_true", help="replace an existing output folder")
     t.set_defaults(handler=cmd_classifier_train)
 
+    from melodygan_desktop.evaluation.judge_cli import add_judge_subparser
+
+    add_judge_subparser(subparsers)
+
 
 class StageBars:
     """One tqdm bar per stage of ``progress(stage, done, total)`` callbacks."""
