@@ -14,10 +14,12 @@ def add_evaluate_subparser(subparsers) -> None:
     """Register ``evaluate`` and ``classifier train`` on the main CLI (both dispatch via ``args.handler``)."""
     p = subparsers.add_parser(
         "evaluate",
-        help="measure a generator: genre accuracy and Frechet distances against real clips",
+        help="measure a generator: genre accuracy, Frechet and kernel distances, musicality, genre judge",
         description="Generate clips of every genre, ask the genre classifier what it hears, and measure "
-        "Frechet distances of classifier embeddings against real test clips, next to the real-vs-real "
-        "floor and the distance of real clips resynthesised through each mel-to-audio method.",
+        "Frechet and kernel distances of classifier embeddings against real test clips, next to the "
+        "real-vs-real floor and the distance of real clips resynthesised through each mel-to-audio method. "
+        "Then turn the takes into audio and set them beside real test audio: musicality yardsticks and the "
+        "accuracy of an independent genre judge that listens to audio features.",
     )
     p.add_argument("model", metavar="MODEL", help="model name (see 'melodygan list') or checkpoint folder")
     p.add_argument(
@@ -25,6 +27,13 @@ def add_evaluate_subparser(subparsers) -> None:
     )
     p.add_argument("--split", default="test", choices=("train", "validation", "test"), help="default: test")
     p.add_argument("--classifier", metavar="PATH", help="classifier folder (default: the bundled one)")
+    p.add_argument(
+        "--judge", metavar="DIR", help="genre judge folder (default: the bundled one, when installed)"
+    )
+    p.add_argument("--no-judge", action="store_true", help="skip the genre judge")
+    p.add_argument(
+        "--no-musicality", action="store_true", help="skip the musicality yardsticks (real vs generated)"
+    )
     p.add_argument("--per-genre", type=int, default=32, metavar="N", help="generated clips per genre (32)")
     p.add_argument(
         "--method",
@@ -114,6 +123,29 @@ def _file_bar(desc: str):
     return bar, progress
 
 
+def _judge(args):
+    """The judge ``evaluate`` listens with: ``--judge``, else the bundled one if installed, else None."""
+    from melodygan_desktop.cli.errors import CliError
+    from melodygan_desktop.evaluation.judge_files import bundled_judge_path, load_judge
+
+    if args.no_judge:
+        return None
+    if args.judge:
+        if not Path(args.judge).exists():
+            raise CliError(f"{args.judge}: no such judge folder")
+        return load_judge(args.judge)
+    bundled = bundled_judge_path()
+    return load_judge(bundled) if bundled.exists() else None
+
+
+def _real_audio_folder(data: str, split: str) -> Path:
+    """The folder whose audio the real clips come from: the split folder of a corpus, else ``data``."""
+    from melodygan_desktop.evaluation.data import is_split_corpus, split_folder
+
+    folder = split_folder(data, split) if is_split_corpus(data) else None
+    return folder if folder is not None else Path(data)
+
+
 def cmd_evaluate(args) -> int:
     from melodygan_desktop.checkpoints.files import atomic_write_bytes
     from melodygan_desktop.cli.errors import CliError
@@ -136,6 +168,7 @@ def cmd_evaluate(args) -> int:
             "'melodygan classifier train DATA_DIR -o OUT' and pass --classifier OUT"
         )
     classifier = load_classifier(classifier_path)
+    judge = _judge(args)
     model = resolve_model(args.model, None)
     bar, progress = _file_bar(f"reading {args.split} clips")
     with bar:
@@ -151,6 +184,9 @@ def cmd_evaluate(args) -> int:
             args.per_genre,
             [] if args.no_resynthesis else args.method,
             seed=args.seed,
+            judge=judge,
+            real_audio=_real_audio_folder(args.data, args.split),
+            musicality=not args.no_musicality,
             progress=bars,
         )
     finally:

@@ -46,8 +46,14 @@ def confusion_table(
 def report_markdown(report: dict[str, Any]) -> str:
     """A Markdown summary of ``evaluate_model``'s dict: one row per genre plus overall, and the confusion."""
     methods = report["settings"]["methods"]
-    headers = ["genre", "heard as asked", "real clips heard", "FD generated", "FD floor (real vs real)"]
-    headers += [f"FD {m}" for m in methods] + ["clips (gen / ref / floor)"]
+    headers = ["genre", "heard as asked", "real clips heard", "FD / KID generated", "FD / KID floor"]
+    headers += [f"FD / KID {m}" for m in methods] + ["clips (gen / ref / floor)"]
+
+    def distances(v: dict[str, Any]) -> list[str]:
+        pairs = [(v["fd_generated"], v.get("kid_generated")), (v["fd_floor"], v.get("kid_floor"))]
+        pairs += [(v["fd_resynth"][m], v.get("kid_resynth", {}).get(m)) for m in methods]
+        return [f"{fmt(fd, 1)} / {fmt(kid, 3)}" for fd, kid in pairs]
+
     rows = []
     for genre, v in report["genres"].items():
         c = v["clips"]
@@ -56,23 +62,13 @@ def report_markdown(report: dict[str, Any]) -> str:
                 genre,
                 percent(v["generated_accuracy"]),
                 percent(v["real_accuracy"]),
-                fmt(v["fd_generated"]),
-                fmt(v["fd_floor"]),
-                *[fmt(v["fd_resynth"][m]) for m in methods],
+                *distances(v),
                 f"{c['generated']} / {c['reference']} / {c['floor']}",
             ]
         )
     o = report["overall"]
     rows.append(
-        [
-            "**overall**",
-            percent(o["generated_accuracy"]),
-            percent(o["real_accuracy"]),
-            fmt(o["fd_generated"]),
-            fmt(o["fd_floor"]),
-            *[fmt(o["fd_resynth"][m]) for m in methods],
-            "",
-        ]
+        ["**overall**", percent(o["generated_accuracy"]), percent(o["real_accuracy"]), *distances(o), ""]
     )
     model = report["model"]
     lines = [
@@ -84,8 +80,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         "clips."
         if o["accuracy_ratio"] is not None
         else "Unconditional model of several genres: genre accuracy does not apply.",
-        "Frechet distances are between classifier embeddings; the floor is two halves of the real test clips "
-        "(split by track), the FD of a method is real clips resynthesised through it.",
+        "Frechet (FD) and kernel (KID, unbiased: about 0 for like sets) distances are between classifier "
+        "embeddings; the floor is two halves of the real test clips (split by track), the distance of a "
+        "method is real clips resynthesised through it.",
     ]
     if model.get("asks_genre", model["conditional"]):
         c = report["confusion"]
@@ -99,4 +96,56 @@ def report_markdown(report: dict[str, Any]) -> str:
             ),
         ]
     lines += [f"- {note}" for note in report["notes"]]
+    if report.get("audio"):
+        lines += ["", audio_markdown(report["audio"])]
     return "\n".join(lines) + "\n"
+
+
+def _pair(real: float | None, generated: float | None) -> str:
+    return f"{fmt(real)} / {fmt(generated)}"
+
+
+def audio_markdown(audio: dict[str, Any]) -> str:
+    """The audio section of a report: per genre and overall, the judge's accuracy and the musicality
+    yardsticks as ``real / generated`` (``audio_report.audio_measures``' dict)."""
+    from melodygan_desktop.evaluation.musicality import FEATURES, LABELS
+
+    music, judge = audio["musicality"], audio["judge"]
+    genres = list(audio["clips"]["real"])
+    headers = ["genre"] + (["judge: heard as asked (real / gen)"] if judge else [])
+    headers += [f"{LABELS[f]} (real / gen)" for f in FEATURES] if music else []
+    headers.append("clips (real / gen)")
+    rows = []
+    for genre in [*genres, None]:
+        row: list[str] = [genre or "**overall**"]
+        if judge:
+            v = judge["per_genre"][genre] if genre else judge["overall"]
+            row.append(f"{percent(v['real_accuracy'])} / {percent(v['generated_accuracy'])}")
+        if music:
+            real = music["real"]["genres"][genre] if genre else music["real"]["overall"]
+            gen = (music["generated"]["genres"][genre] if genre else music["generated"]["overall"]) or {}
+            row += [_pair(real[f], gen.get(f)) for f in FEATURES]
+        counts = audio["clips"]["generated"]
+        row.append(f"{audio['clips']['real'][genre]} / {counts.get(genre, 'n/a')}" if genre else "")
+        rows.append(row)
+    lines = [
+        f"### As audio (generated takes through {audio['method']}; real clips decoded from their files)",
+        "",
+        table(headers, rows),
+        "",
+    ]
+    if judge:
+        o = judge["overall"]
+        lines.append(
+            f"The genre judge (audio features, independent of the classifier) hears "
+            f"{percent(o['generated_accuracy'])} of generated takes as asked: {percent(o['accuracy_ratio'])} "
+            f"of its accuracy on real test clips ({percent(o['real_accuracy'])})."
+        )
+    if music:
+        lines.append(
+            "Musicality: beat regularity = onset autocorrelation peak at 0.25-2 s; harmonic share = HPSS "
+            "harmonic energy / total; tonal clarity = top chroma bin's share (harmonic part); flatness = "
+            "spectral flatness; beat interval CV = spread of tracked beat intervals (lower = steadier)."
+        )
+    lines += [f"- {note}" for note in audio["notes"]]
+    return "\n".join(lines)

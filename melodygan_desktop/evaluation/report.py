@@ -1,10 +1,12 @@
 """``evaluate_model``: how well a generator makes the genres it is asked for, as a JSON-ready dict and a
 Markdown table.
 
-Real test clips are split by track into halves A and B. Half A is the reference for every distance:
-generated clips vs A (the generator), B vs A (the real-vs-real floor), B sent through each inversion method
-and back vs A (what mel-to-audio inversion loses). B and the generated set have at most ``n_per_genre``
-clips per genre, so the distances compare sets of similar size.
+Real test clips are split by track into halves A and B. Half A is the reference for every distance (Frechet
+and kernel distance on the classifier's embeddings): generated clips vs A (the generator), B vs A (the
+real-vs-real floor), B sent through each inversion method and back vs A (what mel-to-audio inversion loses).
+B and the generated set have at most ``n_per_genre`` clips per genre, so the distances compare sets of
+similar size. The generated takes are also turned into audio and measured beside real test audio with the
+musicality yardsticks and the independent genre judge (``audio_report``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from melodygan_desktop.config import MelConfig, to_dict
+from melodygan_desktop.config import to_dict
+from melodygan_desktop.evaluation.audio_report import audio_measures
 from melodygan_desktop.evaluation.classifier import logits_from_embeddings
 from melodygan_desktop.evaluation.classifier_files import LoadedClassifier, load_classifier
 from melodygan_desktop.evaluation.data import LabelledClips, relabel
@@ -29,49 +32,30 @@ from melodygan_desktop.evaluation.frechet import (
     gaussian_stats,
     split_halves,
 )
+from melodygan_desktop.evaluation.judge_files import LoadedJudge, load_judge
+from melodygan_desktop.evaluation.kernel import kernel_by_genre, kernel_distance
+from melodygan_desktop.evaluation.report_checks import (
+    EvaluationError,
+    check_compatible,
+    default_methods,
+    mean_present,
+)
 from melodygan_desktop.evaluation.sampling import clip_frames, generate_mels, pick_per_genre, resynthesise
 
 if TYPE_CHECKING:
     from melodygan_desktop.checkpoints import LoadedModel
 
 REPORT_FORMAT = "melodygan-evaluation"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
-#: ``progress(stage, done, total)``; stages: "generating", "resynthesising <method>", "embedding".
+#: ``progress(stage, done, total)``; stages: "generating", "resynthesising <method>", "embedding",
+#: "audio: generated takes", "audio: real clips".
 Progress = Callable[[str, int, int], None]
-
-
-class EvaluationError(ValueError):
-    """Model, classifier and real clips do not fit together (mel settings, no shared genre, too few clips)."""
-
-
-def check_compatible(classifier_mel: MelConfig, model_mel: MelConfig, where: str) -> None:
-    """The classifier hears what the model makes only if every mel setting but the clip length agrees."""
-    differ = [
-        f.name
-        for f in fields(MelConfig)
-        if f.name != "clip_seconds" and getattr(classifier_mel, f.name) != getattr(model_mel, f.name)
-    ]
-    if differ:
-        detail = ", ".join(f"{n} {getattr(classifier_mel, n)} vs {getattr(model_mel, n)}" for n in differ)
-        raise EvaluationError(f"{where}: classifier and model use different mel settings ({detail})")
-
-
-def default_methods() -> tuple[str, ...]:
-    """Griffin-Lim (the papers' inversion) and the app's default method."""
-    from melodygan_desktop.audio.inversion import DEFAULT_METHOD
-
-    return tuple(dict.fromkeys(("griffin-lim", DEFAULT_METHOD)))
 
 
 def _accuracy(heard: np.ndarray, asked: np.ndarray, labels: np.ndarray, index: int) -> float | None:
     rows = labels == index
     return float((heard[rows] == asked[rows]).mean()) if rows.any() else None
-
-
-def _mean(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return float(np.mean(present)) if present else None
 
 
 def evaluate_model(
@@ -83,19 +67,27 @@ def evaluate_model(
     *,
     seed: int = 0,
     shrinkage: float | str = LEDOIT_WOLF,
+    judge: LoadedJudge | str | os.PathLike[str] | None = None,
+    real_audio: str | os.PathLike[str] | None = None,
+    musicality: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Genre accuracy and Frechet distances of a generator (a checkpoint folder or a loaded model).
+    """Genre accuracy, Frechet and kernel distances of a generator (a checkpoint folder or a loaded model),
+    and (``audio``) musicality and the genre ``judge``'s accuracy on its takes as audio.
 
     ``real_test_clips`` must be cut with the model's mel settings; ``method`` names the inversion(s) whose
-    resynthesised real clips are measured (default: Griffin-Lim and the app's default). Returns a plain
-    JSON-ready dict (see ``report_markdown``); distances are None where a set has fewer than two clips.
+    resynthesised real clips are measured (default: Griffin-Lim and the app's default). ``real_audio`` is the
+    folder of the real test audio (default: ``real_test_clips.source`` when that is a folder); without a judge
+    and with ``musicality`` False there is no audio section. Returns a plain JSON-ready dict (see
+    ``report_markdown``); distances are None where a set has fewer than two clips.
     """
     from melodygan_desktop.checkpoints import LoadedModel, load_generator
 
     started = time.perf_counter()
     loaded = model_path if isinstance(model_path, LoadedModel) else load_generator(model_path)
     clf = classifier if isinstance(classifier, LoadedClassifier) else load_classifier(classifier)
+    if judge is not None and not isinstance(judge, LoadedJudge):
+        judge = load_judge(judge)
     mel, generator = loaded.meta.mel, loaded.generator
     check_compatible(clf.mel, mel, str(loaded.path))
     if n_per_genre < 2:
@@ -173,30 +165,31 @@ def evaluate_model(
     emb_real = embeddings["real"]
 
     def against_reference(candidate: np.ndarray, candidate_labels: np.ndarray):
-        return frechet_by_genre(
-            candidate, candidate_labels, emb_real[reference], labels[reference], genres, shrinkage=shrinkage
-        )
+        args = (candidate, candidate_labels, emb_real[reference], labels[reference], genres)
+        return frechet_by_genre(*args, shrinkage=shrinkage), kernel_by_genre(*args)
 
-    floor = against_reference(emb_real[candidates], labels[candidates])
-    resynth_fd = {m: against_reference(embeddings[f"resynth:{m}"], labels[candidates]) for m in methods}
+    floor, floor_kid = against_reference(emb_real[candidates], labels[candidates])
+    resynth = {m: against_reference(embeddings[f"resynth:{m}"], labels[candidates]) for m in methods}
+    resynth_fd = {m: fd for m, (fd, _) in resynth.items()}
+    resynth_kid = {m: kid for m, (_, kid) in resynth.items()}
     if asks_genre:
-        generated_fd = against_reference(embeddings["generated"], asked)
-        generated_overall = generated_fd.overall
+        generated_fd, generated_kid = against_reference(embeddings["generated"], asked)
+        generated_overall, generated_kid_overall = generated_fd.overall, generated_kid.overall
     else:  # one unconditional generator for several genres: only the overall distance means something
-        generated_fd = None
-        ref_stats = gaussian_stats(
-            emb_real[reference], weights=balanced_weights(labels[reference]), shrinkage=shrinkage
-        )
+        generated_fd = generated_kid = None
+        ref_weights = balanced_weights(labels[reference])
+        ref_stats = gaussian_stats(emb_real[reference], weights=ref_weights, shrinkage=shrinkage)
         generated_overall = frechet_from_stats(
             gaussian_stats(embeddings["generated"], shrinkage=shrinkage), ref_stats
+        )
+        generated_kid_overall = kernel_distance(
+            embeddings["generated"], emb_real[reference], weights_b=ref_weights
         )
 
     per_genre: dict[str, dict[str, Any]] = {}
     for index, genre in enumerate(genres):
         per_genre[genre] = {
-            "generated_accuracy": _accuracy(heard["generated"], asked, asked, index)
-            if asks_genre
-            else None,
+            "generated_accuracy": _accuracy(heard["generated"], asked, asked, index) if asks_genre else None,
             "real_accuracy": _accuracy(heard["real"], labels, labels, index),
             "resynth_accuracy": {
                 m: _accuracy(heard[f"resynth:{m}"], labels[candidates], labels[candidates], index)
@@ -205,18 +198,38 @@ def evaluate_model(
             "fd_generated": generated_fd.per_genre[genre] if generated_fd else None,
             "fd_floor": floor.per_genre[genre],
             "fd_resynth": {m: resynth_fd[m].per_genre[genre] for m in methods},
+            "kid_generated": generated_kid.per_genre[genre] if generated_kid else None,
+            "kid_floor": floor_kid.per_genre[genre],
+            "kid_resynth": {m: resynth_kid[m].per_genre[genre] for m in methods},
             "clips": {
                 "generated": n_per_genre,
                 "reference": floor.counts[genre][1],
                 "floor": floor.counts[genre][0],
             },
         }
-    overall_generated = _mean([v["generated_accuracy"] for v in per_genre.values()])
-    overall_real = _mean([v["real_accuracy"] for v in per_genre.values()])
+    overall_generated = mean_present([v["generated_accuracy"] for v in per_genre.values()])
+    overall_real = mean_present([v["real_accuracy"] for v in per_genre.values()])
     confusion = np.zeros((len(genres), len(clf.genres)), dtype=np.int64)
     if asks_genre:
         heard_raw = logits_from_embeddings(clf.model, embeddings["generated"]).argmax(axis=1)
         np.add.at(confusion, (asked, heard_raw), 1)
+    audio = None
+    if musicality or judge is not None:
+        tick = time.perf_counter()
+        source = Path(real_test_clips.source) if real_test_clips.source else None
+        audio = audio_measures(
+            generated,
+            asked if asks_genre else None,
+            genres,
+            mel,
+            real_audio if real_audio is not None else (source if source and source.is_dir() else None),
+            judge=judge,
+            with_musicality=musicality,
+            per_genre=n_per_genre,
+            seed=seed,
+            progress=report,
+        )
+        timings["audio"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return {
         "format": REPORT_FORMAT,
@@ -251,12 +264,16 @@ def evaluate_model(
             if overall_generated is not None and overall_real
             else None,
             "resynth_accuracy": {
-                m: _mean([v["resynth_accuracy"][m] for v in per_genre.values()]) for m in methods
+                m: mean_present([v["resynth_accuracy"][m] for v in per_genre.values()]) for m in methods
             },
             "fd_generated": generated_overall,
             "fd_floor": floor.overall,
             "fd_resynth": {m: resynth_fd[m].overall for m in methods},
+            "kid_generated": generated_kid_overall,
+            "kid_floor": floor_kid.overall,
+            "kid_resynth": {m: resynth_kid[m].overall for m in methods},
         },
+        "audio": audio,
         "confusion": {"asked": list(genres), "heard": list(clf.genres), "counts": confusion.tolist()},
         "notes": [
             f"{genres[i]}: one real track only, its halves were split by clip (floor optimistic)"
@@ -264,3 +281,14 @@ def evaluate_model(
         ],
         "seconds": {k: round(v, 2) for k, v in timings.items()},
     }
+
+
+__all__ = [
+    "REPORT_FORMAT",
+    "REPORT_VERSION",
+    "EvaluationError",
+    "Progress",
+    "check_compatible",
+    "default_methods",
+    "evaluate_model",
+]

@@ -81,21 +81,31 @@ def test_evaluate_model_report(workspace, classifier, generator_run):
         generator_run, classifier.classifier, real, n_per_genre=4, method="griffin-lim",
         progress=lambda stage, done, total: stages.add(stage),
     )  # fmt: skip
-    assert stages == {"generating", "resynthesising griffin-lim", "embedding"}
+    assert stages == {
+        "generating", "resynthesising griffin-lim", "embedding", "audio: generated takes", "audio: real clips"
+    }  # fmt: skip
     assert set(report["genres"]) == set(GENRES)
     for values in report["genres"].values():
         assert 0 <= values["generated_accuracy"] <= 1 and values["real_accuracy"] > 0.5
         assert values["fd_floor"] >= 0 and values["fd_generated"] >= 0
         assert values["fd_resynth"]["griffin-lim"] >= 0
+        assert values["kid_generated"] > values["kid_floor"] and "griffin-lim" in values["kid_resynth"]
         assert (
             values["clips"]["generated"] == 4 and values["clips"]["floor"] + values["clips"]["reference"] == 9
         )
     overall = report["overall"]
     assert overall["fd_generated"] > overall["fd_floor"]  # two training steps do not make music
+    assert overall["kid_generated"] > overall["kid_floor"]
+    audio = report["audio"]
+    assert audio["judge"] is None and audio["clips"]["generated"] == {g: 4 for g in GENRES}
+    assert set(audio["clips"]["real"].values()) == {4}  # real test audio, not resynthesis
+    real_music = audio["musicality"]["real"]["genres"]
+    assert real_music["lowchords"]["harmonic_share"] > real_music["noisebursts"]["harmonic_share"]
+    assert audio["musicality"]["generated"]["overall"]["flatness"] is not None
     assert sum(map(sum, report["confusion"]["counts"])) == 8
     json.dumps(report, allow_nan=False)
     text = report_markdown(report)
-    assert "**overall**" in text and "FD griffin-lim" in text
+    assert "**overall**" in text and "FD / KID griffin-lim" in text and "harmonic share (real / gen)" in text
 
 
 def test_unknown_method_is_refused_before_any_work(workspace, classifier, generator_run):
@@ -117,11 +127,13 @@ def test_evaluate_command_writes_json(workspace, classifier, generator_run, caps
     code = main([
         "evaluate", str(generator_run), "--data", str(corpus),
         "--classifier", str(classifier.classifier.path), "--per-genre", "3", "--method", "griffin-lim",
-        "--json", str(out), "--cache-dir", str(root / "cache"), "--threads", "1",
+        "--json", str(out), "--cache-dir", str(root / "cache"), "--threads", "1", "--no-judge",
+        "--no-musicality",
     ])  # fmt: skip
     assert code == 0
     report = json.loads(out.read_text())
     assert report["format"] == "melodygan-evaluation" and report["settings"]["n_per_genre"] == 3
+    assert report["format_version"] == 2 and report["audio"] is None
     assert np.isfinite(report["overall"]["fd_generated"])
     assert "| **overall** |" in capsys.readouterr().out
 
@@ -163,6 +175,10 @@ def test_unconditional_model_gets_overall_distance_only(workspace, classifier):
     assert not report["model"]["conditional"] and report["overall"]["generated_accuracy"] is None
     assert report["overall"]["fd_generated"] > 0 and report["overall"]["fd_resynth"] == {}
     assert all(v["fd_generated"] is None for v in report["genres"].values())
+    assert report["overall"]["kid_generated"] is not None
+    assert all(v["kid_generated"] is None for v in report["genres"].values())
+    generated_music = report["audio"]["musicality"]["generated"]
+    assert generated_music["genres"] == {g: None for g in GENRES} and generated_music["overall"]["flatness"]
     assert "does not apply" in report_markdown(report)
 
 
@@ -185,3 +201,42 @@ def test_single_genre_unconditional_model_is_asked_for_its_genre(workspace, clas
     assert report["genres"][genre]["generated_accuracy"] == pytest.approx(heard_as_asked)
     assert report["genres"][genre]["fd_generated"] > 0
     assert "heard as asked" in report_markdown(report) and "does not apply" not in report_markdown(report)
+
+
+@pytest.fixture(scope="module")
+def judge(workspace):
+    from melodygan_desktop.evaluation.judge import JudgeArchitecture, JudgeTrainConfig
+    from melodygan_desktop.evaluation.judge_features import JudgeFeatureSettings
+    from melodygan_desktop.evaluation.judge_pipeline import train_judge_folder
+
+    root, corpus = workspace
+    config = JudgeTrainConfig(epochs=60, architecture=JudgeArchitecture(hidden=0, dropout=0.0))
+    settings = JudgeFeatureSettings(clip_seconds=1.0)
+    return train_judge_folder(corpus, root / "judge", settings=settings, config=config).judge
+
+
+def test_evaluate_command_listens_with_the_judge(workspace, generator_run, classifier, judge, monkeypatch):
+    root, corpus = workspace
+    monkeypatch.setattr(
+        "melodygan_desktop.evaluation.judge_files.bundled_judge_path", lambda: judge.path
+    )  # the bundled judge is the default
+    out = root / "report-judge.json"
+    code = main([
+        "evaluate", str(generator_run), "--data", str(corpus),
+        "--classifier", str(classifier.classifier.path), "--per-genre", "3", "--no-resynthesis",
+        "--json", str(out), "--markdown", str(root / "report.md"),
+        "--cache-dir", str(root / "cache"), "--threads", "1",
+    ])  # fmt: skip
+    assert code == 0
+    audio = json.loads(out.read_text())["audio"]
+    assert audio["judge"]["path"] == str(judge.path) and audio["real_source"] == str(corpus / "test")
+    overall = audio["judge"]["overall"]
+    assert overall["real_accuracy"] >= 0.8  # two clearly different genres
+    assert overall["accuracy_ratio"] == pytest.approx(
+        overall["generated_accuracy"] / overall["real_accuracy"]
+    )
+    assert audio["musicality"]["real"]["overall"]["flatness"] is not None
+    text = (root / "report.md").read_text()
+    assert "judge: heard as asked (real / gen)" in text and "of its accuracy on real test clips" in text
+    missing = root / "no-judge"
+    assert main(["evaluate", str(generator_run), "--data", str(corpus), "--judge", str(missing)]) == 2
