@@ -206,6 +206,7 @@ class TrainConfig:
     max_grad_norm: float = 1e4
     max_minutes: float | None = None
     budget_clock: str = "wall"
+    codec: str | None = None  # melodygan-latent: the mel codec folder of a new run (None: the bundled one)
 
     def __post_init__(self) -> None:
         if self.steps <= 0:

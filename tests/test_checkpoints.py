@@ -49,7 +49,7 @@ def test_layout_and_round_trip(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["generator.safetensors", "meta.json", "training.pt"]
     assert (run / "latest.txt").read_text().strip() == "step_00001200"
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["format"] == "melodygan-generator" and meta["format_version"] == 1
+    assert meta["format"] == "melodygan-generator" and meta["format_version"] == 2
     assert meta["step"] == 1200 and len(meta["sha256"]) == 64 and meta["created"]
     assert meta["mel"]["clip_seconds"] == 5.0 and meta["genres"] == list(GENRES)
     for where in (folder, run, folder / "meta.json", folder / "generator.safetensors"):

@@ -109,7 +109,7 @@ def test_corrupted_and_truncated_files_are_refused(tmp_path):
     [
         ({"step": "10"}, "expected an integer"),
         ({"genres": "rock"}, "expected a list"),
-        ({"format_version": 2}, "newer MELodyGAN"),
+        ({"format_version": 3}, "newer MELodyGAN"),
         ({"format_version": 0}, "unknown format_version"),
         ({"format_version": "1"}, "format_version must be an integer"),
         ({"format": "something-else"}, "not a MELodyGAN generator"),

@@ -45,11 +45,13 @@ class LoadedModel:
         return self.meta.name or self.path.name
 
 
-def build_generator(preset: str, mel: MelConfig, n_genres: int) -> torch.nn.Module:
+def build_generator(
+    preset: str, mel: MelConfig, n_genres: int, architecture: dict[str, Any] | None = None
+) -> torch.nn.Module:
     """A freshly initialised generator of ``preset`` (the reference for names and shapes)."""
     from melodygan_desktop.models.presets import get_preset
 
-    return get_preset(preset).build_generator(mel, n_genres)
+    return get_preset(preset).make_generator(mel, n_genres, architecture)
 
 
 def _check_header(path: Path) -> None:
@@ -130,7 +132,7 @@ def load_generator(path: str | os.PathLike[str], device: str | torch.device = "c
     verify_sha256(weights_path, meta.sha256)
     tensors = read_weights(weights_path)
     try:
-        generator = build_generator(meta.preset, meta.mel, len(meta.genres))
+        generator = build_generator(meta.preset, meta.mel, len(meta.genres), meta.architecture)
     except Exception as exc:  # the preset cannot be built for these settings: the meta is at fault
         raise CheckpointError(f"{folder / META_NAME}: preset {meta.preset} cannot be built ({exc})") from None
     reference: dict[str, Any] = generator.state_dict()

@@ -16,7 +16,7 @@ from melodygan_desktop import __version__
 from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
 
 FORMAT = "melodygan-generator"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 adds "architecture"; version-1 files (no architecture) still load
 META_NAME = "meta.json"
 WEIGHTS_NAME = "generator.safetensors"
 TRAINING_NAME = "training.pt"
@@ -34,7 +34,9 @@ class CheckpointError(Exception):
 @dataclass(frozen=True)
 class CheckpointMeta:
     """Everything inference needs besides the weights. ``sha256`` is the hex digest of
-    ``generator.safetensors``; ``card`` holds model-card fields (``name``, ``description``, ...)."""
+    ``generator.safetensors``; ``card`` holds model-card fields (``name``, ``description``, ...);
+    ``architecture`` the constructor arguments of the networks (empty for presets whose shape the code
+    fixes), so a later change of a preset's defaults never orphans a saved model."""
 
     preset: str
     mel: MelConfig
@@ -43,6 +45,7 @@ class CheckpointMeta:
     sha256: str = ""
     created: str = ""
     card: dict[str, Any] = field(default_factory=dict)
+    architecture: dict[str, Any] = field(default_factory=dict)
     app_version: str = __version__
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
@@ -130,6 +133,7 @@ def validate_meta(meta: CheckpointMeta, where: str, *, require_sha: bool = True)
     if (require_sha or meta.sha256) and not _SHA256.match(meta.sha256):
         raise CheckpointError(f"{where}: sha256 must be 64 lower-case hex digits, got {meta.sha256!r}")
     _check_json_plain(meta.card, where)
+    _check_json_plain(meta.architecture, where)
     return meta
 
 

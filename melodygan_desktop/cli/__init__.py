@@ -13,7 +13,7 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands
+    from . import codec, commands
 
     parser = argparse.ArgumentParser(
         prog="melodygan",
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_prepare(sub)
     commands.add_list(sub)
     commands.add_export(sub)
+    codec.add_codec(sub)
     commands.add_optional(sub)
     return parser
 

@@ -97,6 +97,8 @@ def add_train(sub) -> None:
         "--budget-clock", choices=BUDGET_CLOCKS,
         help="what --max-minutes counts: wall-clock time (default) or this process's CPU time",
     )
+    p.add_argument("--codec", help="melodygan-latent: mel codec (codec or model folder) of a new run "
+                                   "(default: the bundled model's)")
     p.set_defaults(handler=cmd_train)
 
 
@@ -108,6 +110,7 @@ def cmd_train(args) -> int:
     from ..config import MEL_PRESETS, TrainConfig
     from ..models.presets import get_preset
     from ..threads import default_threads
+    from ..training.pack import is_pack
     from ..training.run_folder import read_run_config
 
     if args.resume:
@@ -124,8 +127,8 @@ def cmd_train(args) -> int:
     else:
         if not args.data_dir:
             raise CliError("give a DATA_DIR to train on, or --resume RUN_FOLDER")
-        if not Path(args.data_dir).is_dir():
-            raise CliError(f"{args.data_dir}: no such folder")
+        if not Path(args.data_dir).is_dir() and not is_pack(args.data_dir):
+            raise CliError(f"{args.data_dir}: no such folder (or data pack)")
         preset = get_preset(args.preset)
         mel = None
         if args.clip_seconds:
@@ -138,6 +141,7 @@ def cmd_train(args) -> int:
             checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, log_every=args.log_every,
             preview_every=args.preview_every, cache_dir=args.cache_dir, val_fraction=args.val_fraction,
             max_minutes=args.max_minutes, budget_clock=args.budget_clock or "wall",
+            codec=str(Path(args.codec).resolve()) if args.codec else None,
         )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / f"{preset.name}-{stamp}"
@@ -155,6 +159,11 @@ def add_prepare(sub) -> None:
     p.add_argument("--clip-seconds", type=float)
     p.add_argument("--cache-dir")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--pack", metavar="FILE.npz",
+                   help="also write the prepared clips into one data pack (train on another machine with it)")
+    p.add_argument("--max-clips", type=int,
+                   help="with --pack: at most this many training clips, as many from each genre")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
     p.set_defaults(handler=cmd_prepare)
 
 
@@ -179,9 +188,14 @@ def cmd_prepare(args) -> int:
             bar.update_to(done)
 
         data = prepare_dataset(
-            args.data_dir, mel, cache_dir=cache, val_fraction=0.1, seed=0, progress=progress
+            args.data_dir, mel, cache_dir=cache, val_fraction=args.val_fraction, seed=0, progress=progress
         )
     print_summary(data.summary)
+    if args.pack:
+        from ..training.pack import write_pack
+
+        out = write_pack(data, mel, args.pack, max_clips=args.max_clips)
+        print(f"data pack: {out} ({out.stat().st_size / 2**20:.1f} MiB)")
     return 0
 
 

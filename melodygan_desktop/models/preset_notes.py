@@ -87,3 +87,22 @@ COND_NOTES = (
     "same critic separated real from generated within ~40 steps. The transforms stay in models/augment.py "
     "for folders of a few minutes.",
 )
+
+LATENT_NOTES = (
+    "Two stages (the Musika recipe): a mel codec (checkpoints/mel-codec, `melodygan codec train`) is trained "
+    "first on reconstruction alone; the GAN then models only its latent sequence (64 values per 4 frames, "
+    "93 ms), and the codec's decoder, which has only learnt to draw real spectra, keeps notes and hits "
+    "sharp.",
+    "The training clips are encoded once when a run starts; every step is latent to latent, so a step costs "
+    "a fraction of a mel-domain GAN's and a long receptive field is affordable.",
+    "Generator: coarse rate of one position per 8 latent steps (0.74 s), dilated FiLM residual trunk "
+    "(dilations 1, 2, 4, 8, 1: about 45 positions, over 30 s, of context: bars, not beats), three 2x "
+    "upsampling stages; a global style vector (the last column of z) is shared by every position of a take "
+    "and holds tempo, key and instrumentation; tanh output in the codec's latent range.",
+    "Critic: spectral-norm 1-D convs over the latent sequence, three stride-2 stages, dilated convs that "
+    "span the clip, sum pooling over time (BigGAN; with mean pooling the critic scored real and generated "
+    "latents within 0.01 of each other, hinge loss stuck at 2.0), projection genre head. Hinge loss, lazy R1 "
+    "(gamma 0.2), EMA generator 0.999, Adam 1e-4 (G) / 4e-4 (D) betas (0, 0.99), batch 32.",
+    "Saved models hold the sequence generator and the whole codec (the encoder too, so a model can be "
+    "fine-tuned on new music without any other file), and meta.json holds both networks' shapes.",
+)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import MEL_PRESETS, MelConfig
-from . import conditional, melodygan, preset_notes, techno
+from . import conditional, latent, melodygan, preset_notes, techno
 from .base import Discriminator, Generator
 
 PAPER_000 = "000: MELodyGAN (Lee, Wu & Baker)"
@@ -56,6 +56,19 @@ class Preset:
     build_generator: Callable[[MelConfig, int], Generator]
     build_discriminator: Callable[[MelConfig, int], Discriminator]
     notes: tuple[str, ...] = ()
+    latent: bool = False
+
+    def make_generator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None) -> Generator:
+        """The inference generator; ``architecture`` (from meta.json) rebuilds a saved model's exact shape
+        (latent presets only; the paper presets are fixed by their papers)."""
+        if self.latent:
+            return self.build_generator(mel, n_genres, architecture)  # type: ignore[call-arg]
+        return self.build_generator(mel, n_genres)
+
+    def make_discriminator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None):
+        if self.latent:
+            return self.build_discriminator(mel, n_genres, architecture)  # type: ignore[call-arg]
+        return self.build_discriminator(mel, n_genres)
 
     @property
     def mel(self) -> MelConfig:
@@ -199,6 +212,29 @@ def _build_presets() -> dict[str, Preset]:
             build_generator=conditional.conditional_generator,
             build_discriminator=conditional.projection_discriminator,
             notes=preset_notes.COND_NOTES,
+        ),
+        Preset(
+            name="melodygan-latent",
+            paper="ours",
+            summary="Genre-conditional GAN on a mel codec's latents: pitched notes, steady beat, any length.",
+            mel_preset="paper000-10s",
+            conditional=True,
+            loss="hinge",
+            optimizer="adam",
+            lr_g=1e-4,
+            lr_d=4e-4,
+            betas=(0.0, 0.99),
+            batch_size=32,
+            n_critic=1,
+            clip_value=0.0,
+            gp_lambda=0.0,
+            r1_gamma=0.2,
+            ema_beta=0.999,
+            augment=False,
+            build_generator=latent.latent_generator,
+            build_discriminator=latent.latent_critic,
+            notes=preset_notes.LATENT_NOTES,
+            latent=True,
         ),
     ]
     return {preset.name: preset for preset in presets}

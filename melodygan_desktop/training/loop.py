@@ -26,6 +26,8 @@ from .clock import TrainingClock
 from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
+from .latent_data import encode_data, run_codec
+from .pack import is_pack, read_pack
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .run_lock import run_folder_lock
 from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
@@ -73,6 +75,8 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     cache = Path(config.cache_dir) if config.cache_dir else run_dir.parent / ".cache"
 
     def prepare():
+        if is_pack(config.data_dir):
+            return read_pack(config.data_dir, mel)[0]
         return prepare_dataset(
             config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed,
             should_stop=should_stop if not context.distributed else None,
@@ -90,20 +94,28 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     genres += [g for g in data.genres if g not in genres]
     if stored is not None and resuming:
         genres = _stored_genres(run_dir, genres)
+    codec, architecture = None, None
+    if preset.latent:
+        codec, architecture = run_codec(config, base_model, run_dir, resuming, mel)
+        data = encode_data(data, codec, context.device)
     if stored is None:  # record the values in force, so later preset changes cannot alter this run
         config = dataclasses.replace(
             config, batch_size=config.batch_size or preset.batch_size, lr_g=config.lr_g or preset.lr_g,
             lr_d=config.lr_d or preset.lr_d, mel=mel,
         )
         if context.is_main:
-            write_run_config(run_dir, config, {"genres": genres, "mel_frames": mel.frames})
+            extra = {"genres": genres, "mel_frames": mel.frames}
+            if architecture:
+                extra["architecture"] = architecture
+            write_run_config(run_dir, config, extra)
     if context.is_main:
         write_skipped(run_dir, config.data_dir, data.summary.skipped)
 
     batch_size = config.batch_size or preset.batch_size
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
     state = build_state(
-        preset, mel, len(genres), config.lr_g or preset.lr_g, config.lr_d or preset.lr_d, context.device
+        preset, mel, len(genres), config.lr_g or preset.lr_g, config.lr_d or preset.lr_d, context.device,
+        codec=codec, architecture=architecture,
     )
     start_step, last_saved, spent = 0, None, {}
     if resuming:
@@ -128,7 +140,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         return
 
     metrics_log = MetricsLog(run_dir, start_step) if context.is_main else None
-    preview_z = _preview_latent(state.generator, config, mel.frames, context.device)
+    preview_z = _preview_latent(state.export_generator, config, mel.frames, context.device)
     preview_genres = [genres[i % len(genres)] for i in range(config.preview_count)]
     window: dict[str, list[float]] = {}
     rate, wait_time, step_time = 0.0, 0.0, 0.0
@@ -239,7 +251,7 @@ def _preview_latent(generator, config: TrainConfig, frames: int, device) -> torc
 
 @torch.no_grad()
 def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str], frames: int) -> np.ndarray:
-    generator = state.inference_generator
+    generator = state.export_generator
     was_training = generator.training
     generator.eval()
     try:
@@ -263,7 +275,7 @@ def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, con
     path = str(run_dir / f"step_{step:08d}")
     if context.is_main:
         saved = checkpoints.save_checkpoint(
-            run_dir, step, state.inference_generator.state_dict(), make_meta(state, mel, genres, step),
+            run_dir, step, state.export_generator.state_dict(), make_meta(state, mel, genres, step),
             training_state=training_state(state, step, genres, clock.spent()), keep_last=config.keep_last,
         )
         path = str(saved)

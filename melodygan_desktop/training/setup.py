@@ -40,6 +40,7 @@ def make_meta(state: GanState, mel, genres: list[str], step: int) -> CheckpointM
         sha256="",  # filled in by save_checkpoint from the written weights
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         card={},
+        architecture=state.architecture(),
     )
 
 
@@ -81,6 +82,9 @@ def start_from_checkpoint(state: GanState, model, genres: list[str]) -> None:
             f"choose preset {model.meta.preset}"
         )
     source = model.generator.state_dict()
+    if state.preset.latent:  # the saved model wraps the sequence generator: copy that part
+        prefix = "sequence."
+        source = {name[len(prefix):]: value for name, value in source.items() if name.startswith(prefix)}
     old_genres = list(model.meta.genres)
     for target in filter(None, (state.generator, state.generator_ema)):
         own = target.state_dict()

@@ -34,10 +34,20 @@ class GanState:
     optimizer_g: torch.optim.Optimizer
     optimizer_d: torch.optim.Optimizer
     n_genres: int
+    exported: nn.Module | None = None  # latent presets: the model that wraps the EMA generator and the codec
 
     @property
     def inference_generator(self) -> nn.Module:
         return self.generator_ema if self.generator_ema is not None else self.generator
+
+    @property
+    def export_generator(self) -> nn.Module:
+        """What is saved and previewed: mels out (for latent presets, the generator behind the codec)."""
+        return self.exported if self.exported is not None else self.inference_generator
+
+    def architecture(self) -> dict:
+        describe = getattr(self.export_generator, "architecture", None)
+        return describe() if callable(describe) else {}
 
 
 def make_optimizer(preset: Preset, params, lr: float) -> torch.optim.Optimizer:
@@ -48,13 +58,28 @@ def make_optimizer(preset: Preset, params, lr: float) -> torch.optim.Optimizer:
     raise ValueError(f"preset {preset.name}: unknown optimizer {preset.optimizer!r}")
 
 
-def build_state(preset: Preset, mel, n_genres: int, lr_g: float, lr_d: float, device) -> GanState:
-    generator = preset.build_generator(mel, n_genres).to(device)
-    discriminator = preset.build_discriminator(mel, n_genres).to(device)
+def build_state(
+    preset: Preset, mel, n_genres: int, lr_g: float, lr_d: float, device, codec: nn.Module | None = None,
+    architecture: dict | None = None,
+) -> GanState:
+    """Fresh networks and optimisers. Latent presets train their sequence generator (``generator``) against
+    a latent critic; ``codec`` (required for them) goes into the exported model unchanged."""
+    full = preset.make_generator(mel, n_genres, architecture)
+    generator = (full.sequence if preset.latent else full).to(device)
+    discriminator = preset.make_discriminator(mel, n_genres, architecture).to(device)
     ema = None
     if preset.ema_beta > 0:
         ema = copy.deepcopy(generator).eval()
         ema.requires_grad_(False)
+    exported = None
+    if preset.latent:
+        if codec is None:
+            raise ValueError(f"preset {preset.name} needs a mel codec")
+        full.codec.load_state_dict(codec.state_dict())
+        exported = type(full)(
+            full.codec.shape, full.shape, n_genres, frames=mel.frames, sequence=ema or generator,
+            codec=full.codec.to(device).eval(),
+        )
     return GanState(
         preset=preset,
         generator=generator,
@@ -63,6 +88,7 @@ def build_state(preset: Preset, mel, n_genres: int, lr_g: float, lr_d: float, de
         optimizer_g=make_optimizer(preset, generator.parameters(), lr_g),
         optimizer_d=make_optimizer(preset, discriminator.parameters(), lr_d),
         n_genres=n_genres,
+        exported=exported,
     )
 
 

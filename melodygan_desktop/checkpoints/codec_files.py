@@ -1,0 +1,137 @@
+"""The mel codec on disk: ``codec.safetensors`` + ``meta.json`` (shape, mel settings, sha256, metrics).
+
+Loaded like a generator: the meta is checked field by field and against sane ranges, the weights against
+their hash and against a freshly built codec of the stated shape; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import save_file
+
+from melodygan_desktop import __version__
+from melodygan_desktop.checkpoints.files import atomic_write_bytes, fsync_dir, sha256_file
+from melodygan_desktop.checkpoints.load import check_weights, load_generator, read_weights, verify_sha256
+from melodygan_desktop.checkpoints.meta import FORMAT as GENERATOR_FORMAT
+from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, META_NAME, CheckpointError
+from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
+from melodygan_desktop.models.codec import CodecShape, MelCodec
+from melodygan_desktop.paths import bundled_checkpoints_dir
+
+CODEC_FORMAT = "melodygan-codec"
+CODEC_VERSION = 1
+CODEC_WEIGHTS = "codec.safetensors"
+#: The bundled model whose codec new ``melodygan-latent`` runs use unless told otherwise.
+BUNDLED_CODEC = "melodygan-latent-open13"
+
+
+def default_codec_dir() -> Path:
+    return bundled_checkpoints_dir() / BUNDLED_CODEC
+
+
+def _is_generator_folder(folder: Path) -> bool:
+    try:
+        meta = json.loads((folder / META_NAME).read_bytes()[:MAX_META_BYTES])
+        return meta.get("format") == GENERATOR_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def save_codec(
+    codec: MelCodec, folder: str | os.PathLike[str], mel: MelConfig, metrics: dict[str, Any] | None = None
+) -> Path:
+    """Write the codec into ``folder`` (created); the weights first, then meta.json naming their hash."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / CODEC_WEIGHTS
+    tmp = folder / f"{CODEC_WEIGHTS}.{os.getpid()}.tmp"
+    tensors = {name: value.detach().float().cpu().contiguous() for name, value in codec.state_dict().items()}
+    try:
+        save_file(tensors, str(tmp))
+        os.replace(tmp, weights)
+    finally:
+        tmp.unlink(missing_ok=True)
+    meta = {
+        "format": CODEC_FORMAT,
+        "format_version": CODEC_VERSION,
+        "app_version": __version__,
+        "shape": codec.shape.to_dict(),
+        "mel": to_dict(mel),
+        "sha256": sha256_file(weights),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metrics": dict(metrics or {}),
+    }
+    atomic_write_bytes(folder / META_NAME, (json.dumps(meta, indent=2) + "\n").encode())
+    fsync_dir(folder)
+    return folder
+
+
+def read_codec_meta(folder: str | os.PathLike[str]) -> tuple[CodecShape, MelConfig, dict[str, Any]]:
+    """(shape, mel settings, whole meta dict) of a codec folder; ``CheckpointError`` if anything is off."""
+    path = Path(folder) / META_NAME
+    try:
+        if not path.is_file():
+            raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a mel codec folder")
+        if path.stat().st_size > MAX_META_BYTES:
+            raise CheckpointError(f"{path}: too large for a meta.json")
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(data, dict) or data.get("format") != CODEC_FORMAT:
+        raise CheckpointError(f"{path}: not a MELodyGAN mel codec")
+    if data.get("format_version") != CODEC_VERSION:
+        raise CheckpointError(f"{path}: unknown codec format_version {data.get('format_version')!r}")
+    try:
+        shape = CodecShape.from_dict(data["shape"])
+        mel = from_dict(MelConfig, data["mel"])
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise CheckpointError(f"{path}: bad codec description ({exc})") from None
+    if shape.n_mels != mel.n_mels:
+        raise CheckpointError(f"{path}: codec has {shape.n_mels} mel bins, its mel settings {mel.n_mels}")
+    if not isinstance(data.get("sha256"), str):
+        raise CheckpointError(f"{path}: sha256 missing")
+    return shape, mel, data
+
+
+def load_codec(folder: str | os.PathLike[str] | None = None) -> tuple[MelCodec, MelConfig, dict[str, Any]]:
+    """The codec in ``folder`` (default: the bundled model's) in eval mode on the CPU, its mel settings, meta.
+
+    ``folder`` is a codec folder (``melodygan codec train``) or a ``melodygan-latent`` model, whose codec is
+    taken."""
+    folder = Path(folder) if folder is not None else default_codec_dir()
+    if _is_generator_folder(folder):
+        model = load_generator(folder)
+        codec = getattr(model.generator, "codec", None)
+        if codec is None:
+            raise CheckpointError(f"{folder}: a {model.meta.preset} model holds no mel codec")
+        return codec, model.meta.mel, {"shape": codec.shape.to_dict(), "model": str(folder)}
+    shape, mel, meta = read_codec_meta(folder)
+    weights = folder / CODEC_WEIGHTS
+    if not weights.is_file():
+        raise CheckpointError(f"{folder}: no {CODEC_WEIGHTS}")
+    verify_sha256(weights, meta["sha256"])
+    tensors = read_weights(weights)
+    codec = MelCodec(shape)
+    check_weights(weights, tensors, codec.state_dict())
+    codec.load_state_dict(tensors, strict=True)
+    codec.eval().requires_grad_(False)
+    return codec, mel, meta
+
+
+
+__all__ = [
+    "BUNDLED_CODEC",
+    "CODEC_FORMAT",
+    "CODEC_WEIGHTS",
+    "default_codec_dir",
+    "load_codec",
+    "read_codec_meta",
+    "save_codec",
+]
