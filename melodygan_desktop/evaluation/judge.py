@@ -30,8 +30,8 @@ MIN_STD = 1e-6
 class JudgeArchitecture:
     """``hidden`` units in the one hidden layer (0: logistic regression), ``dropout`` before each layer."""
 
-    hidden: int = 64
-    dropout: float = 0.2
+    hidden: int = 0
+    dropout: float = 0.5
 
     def __post_init__(self) -> None:
         if self.hidden < 0 or not 0 <= self.dropout < 1:

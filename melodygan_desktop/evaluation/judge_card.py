@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import platform
 
-import torch
-
 from melodygan_desktop.evaluation.judge_files import JudgeMeta
 from melodygan_desktop.evaluation.markdown import confusion_table, percent, table
 
@@ -13,6 +11,19 @@ from melodygan_desktop.evaluation.markdown import confusion_table, percent, tabl
 def _parameters(meta: JudgeMeta) -> int:
     d, g, h = len(meta.feature_names), len(meta.genres), meta.architecture.hidden
     return (d + 1) * h + (h + 1) * g if h else (d + 1) * g
+
+
+def _weakest(test: dict, genres: tuple[str, ...]) -> list[str]:
+    """A line naming the genres recalled below 50 % and what they are mostly heard as."""
+    confusion, recall = test.get("confusion") or [], test.get("per_genre") or {}
+    weak = []
+    for index, genre in enumerate(genres):
+        if recall.get(genre) is None or recall[genre] >= 0.5 or index >= len(confusion):
+            continue
+        wrong = [(count, other) for other, count in zip(genres, confusion[index]) if other != genre]
+        count, other = max(wrong) if wrong else (0, "?")
+        weak.append(f"{genre} {percent(recall[genre])} (heard as {other} {count} times)")
+    return [f"- Weakest on the test split: {'; '.join(weak)}."] if weak else []
 
 
 def judge_card(meta: JudgeMeta, data_name: str) -> str:
@@ -59,7 +70,7 @@ def judge_card(meta: JudgeMeta, data_name: str) -> str:
         f"batch {recipe.get('batch_size')}, class-balanced cross-entropy, seed {recipe.get('seed')}.",
         f"- Selected on validation balanced accuracy: epoch {m.get('best_epoch')} of {m.get('epochs_run')} "
         f"run; features {m.get('feature_seconds', 0) / 60:.1f} min, training "
-        f"{m.get('train_seconds', 0):.0f} s on {torch.get_num_threads()} CPU thread(s) "
+        f"{m.get('train_seconds', 0):.0f} s on {m.get('threads', '?')} CPU thread(s) "
         f"({platform.machine() or 'unknown CPU'}).",
         "",
         f"## Accuracy on the {m.get('test_split', 'test')} split (real clips)",
@@ -81,6 +92,7 @@ def judge_card(meta: JudgeMeta, data_name: str) -> str:
         "",
         "## Known weaknesses",
         "",
+        *_weakest(test, meta.genres),
         "- Frame statistics forget the order of events: it hears timbre, harmony and tempo, not form.",
         "- Genres made of General-MIDI arrangements share sound fonts, so it may partly recognise the fonts.",
         "- Genres with few test clips have noisy per-genre figures.",

@@ -24,8 +24,10 @@ def add_judge_subparser(subparsers) -> None:
     )
     t.add_argument("data_dir", metavar="CORPUS")
     t.add_argument("-o", "--output", required=True, help="judge folder to write")
-    t.add_argument("--hidden", type=int, default=64, help="hidden units (0 = logistic regression; 64)")
-    t.add_argument("--dropout", type=float, default=0.2)
+    t.add_argument(
+        "--hidden", type=int, default=0, help="hidden units (default 0: multinomial logistic regression)"
+    )
+    t.add_argument("--dropout", type=float, default=0.5, help="dropout on the inputs (and hidden layer)")
     t.add_argument("--epochs", type=int, default=300)
     t.add_argument("--learning-rate", type=float, default=3e-3)
     t.add_argument("--weight-decay", type=float, default=1e-2)

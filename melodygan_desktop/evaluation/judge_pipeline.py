@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from melodygan_desktop.evaluation.audio_clips import ClipFolder
 from melodygan_desktop.evaluation.data import is_split_corpus, split_folder
@@ -163,6 +164,7 @@ def train_judge_folder(
         "best_epoch": trained.best_epoch,
         "epochs_run": trained.epochs_run,
         "train_seconds": round(trained.seconds, 1),
+        "threads": torch.get_num_threads(),
         "feature_seconds": round(seconds_features, 1),
         "clips": {name: split.counts() for name, split in splits.items()},
         "recipe": config.to_dict(),

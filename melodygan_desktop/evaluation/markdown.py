@@ -144,8 +144,9 @@ def audio_markdown(audio: dict[str, Any]) -> str:
     if music:
         lines.append(
             "Musicality: beat regularity = onset autocorrelation peak at 0.25-2 s; harmonic share = HPSS "
-            "harmonic energy / total; tonal clarity = top chroma bin's share (harmonic part); flatness = "
-            "spectral flatness; beat interval CV = spread of tracked beat intervals (lower = steadier)."
+            "harmonic energy / (harmonic + percussive); tonal clarity = top chroma bin's share (harmonic "
+            "part); flatness = spectral flatness; beat interval CV = spread of tracked beat intervals "
+            "(lower = steadier)."
         )
     lines += [f"- {note}" for note in audio["notes"]]
     return "\n".join(lines)

@@ -5,9 +5,9 @@ first 10 s at 22050 Hz (STFT n_fft 2048, hop 512; ``spectral`` and ``beats`` red
 - ``beat_regularity``: peak of the onset-strength autocorrelation (mean removed, lag 0 scaled to 1) over lags
   0.25-2 s. About 1 for a metronome, near 0 for noise. Onset strength: spectral flux of a 128-band log-power
   mel spectrogram (``librosa.onset.onset_strength``).
-- ``harmonic_share``: energy of the harmonic part / total energy of the STFT, harmonic-percussive separation
-  by median filtering over 31 frames and 31 bins with soft masks (``librosa.decompose.hpss``). A sustained
-  chord is near 1, white noise near 0.25 (both medians equal, mask 1/2 on amplitude).
+- ``harmonic_share``: energy of the harmonic part / energy of the harmonic and percussive parts together,
+  from harmonic-percussive separation by median filtering over 31 frames and 31 bins with soft masks
+  (``librosa.decompose.hpss``). A sustained chord is near 1, white noise near 0.5, a click track near 0.
 - ``tonal_clarity``: mean over frames of the strongest chroma bin's share of the frame's chroma energy, on the
   harmonic part (STFT chroma with estimated tuning, ``librosa.feature.chroma_stft``). 1/12 when every pitch
   class is alike, 1 for one pitch class.
@@ -18,7 +18,8 @@ first 10 s at 22050 Hz (STFT n_fft 2048, hop 512; ``spectral`` and ``beats`` red
   steadier; None with fewer than three beats. ``tempo_bpm`` is the tempo estimate.
 
 For orientation, real music of the open corpus measured with librosa: beat regularity 0.68, harmonic share
-0.82, tonal clarity 0.28, flatness 0.014.
+0.82, tonal clarity 0.28 (chroma of the whole signal; the harmonic part reads about 0.03 higher), flatness
+0.014.
 """
 
 from __future__ import annotations
@@ -157,14 +158,16 @@ def musicality(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Musicality:
         return SILENT
     mel_db = power_to_db(mel_filters(SAMPLE_RATE, N_FFT, N_MELS) @ power)
     regularity = beat_regularity(onset_strength(mel_db, N_FFT, HOP_LENGTH))
-    harmonic_mask, _ = hpss_masks(magnitude, HPSS_KERNEL)
+    harmonic_mask, percussive_mask = hpss_masks(magnitude, HPSS_KERNEL)
     harmonic_power = power * np.square(harmonic_mask)
+    harmonic = float(harmonic_power.sum(dtype=np.float64))
+    separated = harmonic + float((power * np.square(percussive_mask)).sum(dtype=np.float64))
     beat_onset = onset_strength(mel_db, N_FFT, HOP_LENGTH, aggregate=np.median)  # as librosa.beat_track
     tempo = tempo_bpm(beat_onset, FRAME_RATE)
     beats = track_beats(beat_onset, FRAME_RATE, tempo[0]) if tempo else np.zeros(0, dtype=np.int64)
     return Musicality(
         beat_regularity=regularity,
-        harmonic_share=float(harmonic_power.sum(dtype=np.float64) / total),
+        harmonic_share=harmonic / separated if separated > 0 else None,
         tonal_clarity=tonal_clarity(harmonic_power),
         flatness=spectral_flatness(power),
         tempo_cv=interval_cv(beats),

@@ -62,6 +62,7 @@ def test_click_track_has_a_steady_beat_at_its_tempo(measured):
     assert measured["click90"].tempo_bpm == pytest.approx(90.0, rel=0.03)
     assert click.beats >= 16 and click.tempo_cv < 0.05
     assert click.beat_regularity > measured["noise"].beat_regularity + 0.5
+    assert click.harmonic_share < 0.1 < measured["noise"].harmonic_share  # clicks are percussive
 
 
 def test_jittered_clicks_are_less_steady(measured):
@@ -83,7 +84,7 @@ def test_sustained_tones_are_harmonic_tonal_and_not_flat(measured):
 def test_white_noise_is_flat_and_not_harmonic(measured):
     white = measured["noise"]
     assert white.flatness == pytest.approx(0.56, abs=0.03)  # exp(-gamma) for a chi-square-2 spectrum
-    assert white.harmonic_share == pytest.approx(0.25, abs=0.05)  # equal medians: mask 1/2 on amplitude
+    assert white.harmonic_share == pytest.approx(0.5, abs=0.05)  # equal medians: as harmonic as percussive
     assert white.beat_regularity < 0.3
     assert white.flatness > 1000 * measured["note"].flatness
 
@@ -124,15 +125,15 @@ def _librosa_figures(y: np.ndarray) -> dict[str, float | None]:
     librosa = pytest.importorskip("librosa")
     onset = librosa.onset.onset_strength(y=y, sr=SR)
     acf = librosa.autocorrelate(onset - onset.mean())
-    stft = librosa.stft(y)
-    harmonic, _ = librosa.decompose.hpss(stft, kernel_size=31)
+    harmonic, percussive = librosa.decompose.hpss(librosa.stft(y), kernel_size=31)
+    harmonic_energy = (np.abs(harmonic) ** 2).sum()
     chroma = librosa.feature.chroma_stft(y=librosa.istft(harmonic, length=len(y)), sr=SR)
     sounding = chroma.sum(axis=0) > 0
     _, beats = librosa.beat.beat_track(y=y, sr=SR)
     intervals = np.diff(beats)
     return {
         "beat_regularity": float(acf[11:87].max() / acf[0]),
-        "harmonic_share": float((np.abs(harmonic) ** 2).sum() / (np.abs(stft) ** 2).sum()),
+        "harmonic_share": float(harmonic_energy / (harmonic_energy + (np.abs(percussive) ** 2).sum())),
         "tonal_clarity": float(np.mean(chroma.max(axis=0)[sounding] / chroma.sum(axis=0)[sounding]))
         if sounding.any()
         else None,
