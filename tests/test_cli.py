@@ -75,6 +75,16 @@ def test_resume_continues_step_count(genre_folder, tmp_path, capsys):
     assert steps[-1] == 4 and (run / "step_00000004").is_dir()
 
 
+def test_resume_takes_new_cadences_and_keeps_the_stored_ones_otherwise(genre_folder, tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS, "--log-every", "2"]) == 0
+    resume = ["train", "--resume", str(run), "--threads", "1", "--device", "cpu"]
+    assert main([*resume, "--steps", "5", "--checkpoint-every", "1"]) == 0
+    assert (run / "step_00000003").is_dir()  # a checkpoint every step now (the run was started with 2)
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 5]  # the stored log cadence of 2 holds (and the last step is always logged)
+
+
 def test_export_marks_genre_kinds(exported_model, tmp_path, capsys):
     run = exported_model  # an exported model is also a valid export source
     kinds = '{"jazz": "arranged", "rock": "recorded"}'

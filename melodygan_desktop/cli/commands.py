@@ -83,10 +83,12 @@ def add_train(sub) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint-every", type=int, default=500)
-    p.add_argument("--preview-every", type=int, default=250)
-    p.add_argument("--keep-last", type=int, default=3)
-    p.add_argument("--log-every", type=int, default=10)
+    # Cadences default to TrainConfig's; given with --resume they replace the run's stored ones.
+    p.add_argument("--checkpoint-every", type=int,
+                   help=f"steps between checkpoints ({_default('checkpoint_every')})")
+    p.add_argument("--preview-every", type=int, help=f"steps between previews ({_default('preview_every')})")
+    p.add_argument("--keep-last", type=int, help=f"checkpoints kept ({_default('keep_last')})")
+    p.add_argument("--log-every", type=int, help=f"steps between logged losses ({_default('log_every')})")
     p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
     p.add_argument(
@@ -100,6 +102,24 @@ def add_train(sub) -> None:
     p.add_argument("--codec", help="melodygan-latent: mel codec (codec or model folder) of a new run "
                                    "(default: the bundled model's)")
     p.set_defaults(handler=cmd_train)
+
+
+CADENCES = ("checkpoint_every", "preview_every", "keep_last", "log_every")
+
+
+def _default(name: str):
+    from ..config import TrainConfig
+
+    return TrainConfig.__dataclass_fields__[name].default
+
+
+def _cadences(args, fallback) -> dict:
+    """The cadence settings given on the command line, else ``fallback``'s (a config or the defaults)."""
+    return {
+        name: getattr(args, name) if getattr(args, name) is not None else
+        (getattr(fallback, name) if fallback is not None else _default(name))
+        for name in CADENCES
+    }
 
 
 def cmd_train(args) -> int:
@@ -119,7 +139,7 @@ def cmd_train(args) -> int:
         if stored is None:
             raise CliError(f"{run_dir}: not a run folder (no config.json)")
         config = dataclasses.replace(
-            stored, steps=args.steps or stored.steps, device=args.device,
+            stored, steps=args.steps or stored.steps, device=args.device, **_cadences(args, stored),
             threads=args.threads or default_threads(),
             max_minutes=stored.max_minutes if args.max_minutes is None else args.max_minutes,
             budget_clock=args.budget_clock or stored.budget_clock,
@@ -138,8 +158,7 @@ def cmd_train(args) -> int:
             data_dir=str(Path(args.data_dir).resolve()), preset=preset.name, steps=args.steps or 2000,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, mel=mel, device=args.device,
             threads=args.threads or default_threads(), seed=args.seed, init_from=init_from,
-            checkpoint_every=args.checkpoint_every, keep_last=args.keep_last, log_every=args.log_every,
-            preview_every=args.preview_every, cache_dir=args.cache_dir, val_fraction=args.val_fraction,
+            **_cadences(args, None), cache_dir=args.cache_dir, val_fraction=args.val_fraction,
             max_minutes=args.max_minutes, budget_clock=args.budget_clock or "wall",
             codec=str(Path(args.codec).resolve()) if args.codec else None,
         )
