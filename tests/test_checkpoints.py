@@ -148,6 +148,21 @@ def test_export_copies_generator_meta_and_card_only(tmp_path):
     assert not (out / "card.md").exists()
 
 
+def test_half_export_is_smaller_and_generates_the_same(tmp_path):
+    save(tmp_path / "run", 5)
+    full = checkpoints.export_checkpoint(tmp_path / "run", tmp_path / "full")
+    half = checkpoints.export_checkpoint(tmp_path / "run", tmp_path / "half", half=True)
+    size = lambda folder: (folder / "generator.safetensors").stat().st_size  # noqa: E731
+    assert size(half) < 0.6 * size(full)
+    a, b = checkpoints.load_generator(full), checkpoints.load_generator(half)
+    assert next(b.generator.parameters()).dtype == torch.float32
+    z = torch.randn(1, *a.generator.latent_shape(MEL.frames))
+    with torch.no_grad():
+        same = a.generator(z, torch.ones(1, len(a.meta.genres)), frames=MEL.frames)
+        close = b.generator(z, torch.ones(1, len(b.meta.genres)), frames=MEL.frames)
+    assert torch.allclose(same, close, atol=2e-3)
+
+
 def test_failed_export_leaves_previous_model_intact(tmp_path, monkeypatch):
     save(tmp_path / "run", 1)
     out = checkpoints.export_checkpoint(tmp_path / "run", tmp_path / "models" / "m")

@@ -14,16 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from safetensors.torch import save_file
+
 from melodygan_desktop.checkpoints.files import (
     TMP_SUFFIX,
     atomic_write_bytes,
     fsync_dir,
+    fsync_file,
     sha256_file,
     swap_in_folder,
 )
 from melodygan_desktop.checkpoints.load import load_generator
 from melodygan_desktop.checkpoints.meta import (
     CARD_NAME,
+    FORMAT,
     META_NAME,
     WEIGHTS_NAME,
     CheckpointError,
@@ -60,12 +64,14 @@ def export_checkpoint(
     name: str | None = None,
     overwrite: bool = False,
     card_fields: dict | None = None,
+    half: bool = False,
 ) -> Path:
     """Copy generator + meta of ``src`` (a step, exported or run folder) into the model folder ``dst_dir``.
 
     ``src`` is fully validated first. ``card`` is Markdown written as ``card.md`` (else the source's card.md
     is copied); ``name`` sets the card name shown in model lists. An existing ``dst_dir`` is replaced only
-    with ``overwrite``; ``card_fields`` (plain JSON, e.g. ``genre_kinds``) are merged into meta.json's card.
+    with ``overwrite``; ``card_fields`` (plain JSON, e.g. ``genre_kinds``) are merged into meta.json's card;
+    ``half`` stores the weights as float16 (half the size; loaded back into float32 networks).
     The copy is written beside ``dst_dir`` and renamed into place, so a failure (disk
     full, read-only folder) raises ``CheckpointError`` and leaves any previous model untouched.
     """
@@ -88,9 +94,17 @@ def export_checkpoint(
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        shutil.copyfile(source / WEIGHTS_NAME, tmp / WEIGHTS_NAME)
-        if sha256_file(tmp / WEIGHTS_NAME) != meta.sha256:
-            raise CheckpointError(f"{tmp / WEIGHTS_NAME}: copy does not match its sha256 (disk error?)")
+        if half:
+            state = loaded.generator.state_dict()
+            tensors = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+            save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / WEIGHTS_NAME),
+                      metadata={"format": FORMAT})
+            fsync_file(tmp / WEIGHTS_NAME)
+            meta = dataclasses.replace(meta, sha256=sha256_file(tmp / WEIGHTS_NAME))
+        else:
+            shutil.copyfile(source / WEIGHTS_NAME, tmp / WEIGHTS_NAME)
+            if sha256_file(tmp / WEIGHTS_NAME) != meta.sha256:
+                raise CheckpointError(f"{tmp / WEIGHTS_NAME}: copy does not match its sha256 (disk error?)")
         atomic_write_bytes(tmp / META_NAME, meta_json_bytes(meta))
         if card_text is not None:
             atomic_write_bytes(tmp / CARD_NAME, card_text.encode("utf-8"))

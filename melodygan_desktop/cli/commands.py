@@ -253,6 +253,7 @@ def add_export(sub) -> None:
     p.add_argument("--name", help="model name (default: the run folder's name)")
     p.add_argument("--card", help="a Markdown model card to ship with it")
     p.add_argument("--force", action="store_true", help="replace an existing model of that name")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
     p.add_argument("--genre-kinds", help="JSON object marking genres, e.g. '{\"jazz\": \"arranged\"}'")
     p.set_defaults(handler=cmd_export)
 
@@ -276,7 +277,8 @@ def cmd_export(args) -> int:
         except (ValueError, TypeError):
             raise CliError("--genre-kinds must be a JSON object such as '{\"jazz\": \"arranged\"}'") from None
     out = export_checkpoint(
-        source, destination, card=card, name=args.name, overwrite=args.force, card_fields=fields
+        source, destination, card=card, name=args.name, overwrite=args.force, card_fields=fields,
+        half=args.half,
     )
     print(f"exported {out}")
     return 0
