@@ -147,7 +147,8 @@ def interval_cv(beats: np.ndarray) -> float | None:
 
 def musicality(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Musicality:
     """The yardsticks of one mono clip ``audio`` (samples,) float in about [-1, 1] at ``sample_rate`` Hz
-    (the first ``MAX_SECONDS``). Digital silence gives ``SILENT`` (every figure None)."""
+    (the first ``MAX_SECONDS``). Digital silence, or a clip shorter than half an STFT window (1024 samples
+    after resampling), gives ``SILENT`` (every figure None)."""
     y = prepare_audio(audio, sample_rate)
     if y.size < N_FFT // 2 or not np.any(y):
         return SILENT
