@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors.torch import save_file
 
 from melodygan_desktop import __version__
@@ -26,8 +27,8 @@ from melodygan_desktop.paths import bundled_checkpoints_dir
 CODEC_FORMAT = "melodygan-codec"
 CODEC_VERSION = 1
 CODEC_WEIGHTS = "codec.safetensors"
-#: The bundled model whose codec new ``melodygan-latent`` runs use unless told otherwise.
-BUNDLED_CODEC = "melodygan-latent-open13"
+#: The codec shipped with the app: new ``melodygan-latent`` runs use it unless told otherwise.
+BUNDLED_CODEC = "mel-codec"
 
 
 def default_codec_dir() -> Path:
@@ -43,14 +44,22 @@ def _is_generator_folder(folder: Path) -> bool:
 
 
 def save_codec(
-    codec: MelCodec, folder: str | os.PathLike[str], mel: MelConfig, metrics: dict[str, Any] | None = None
+    codec: MelCodec,
+    folder: str | os.PathLike[str],
+    mel: MelConfig,
+    metrics: dict[str, Any] | None = None,
+    *,
+    half: bool = False,
 ) -> Path:
-    """Write the codec into ``folder`` (created); the weights first, then meta.json naming their hash."""
+    """Write the codec into ``folder`` (created); the weights first, then meta.json naming their hash.
+    ``half`` stores float16 weights (half the size; loaded back into a float32 codec)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / CODEC_WEIGHTS
     tmp = folder / f"{CODEC_WEIGHTS}.{os.getpid()}.tmp"
-    tensors = {name: value.detach().float().cpu().contiguous() for name, value in codec.state_dict().items()}
+    dtype = torch.float16 if half else torch.float32
+    state = codec.state_dict()
+    tensors = {name: value.detach().to(dtype).cpu().contiguous() for name, value in state.items()}
     try:
         save_file(tensors, str(tmp))
         os.replace(tmp, weights)
@@ -101,7 +110,7 @@ def read_codec_meta(folder: str | os.PathLike[str]) -> tuple[CodecShape, MelConf
 
 
 def load_codec(folder: str | os.PathLike[str] | None = None) -> tuple[MelCodec, MelConfig, dict[str, Any]]:
-    """The codec in ``folder`` (default: the bundled model's) in eval mode on the CPU, its mel settings, meta.
+    """The codec in ``folder`` (default: the bundled one) in eval mode on the CPU, its mel settings, its meta.
 
     ``folder`` is a codec folder (``melodygan codec train``) or a ``melodygan-latent`` model, whose codec is
     taken."""
