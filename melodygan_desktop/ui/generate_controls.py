@@ -32,10 +32,12 @@ def random_seed() -> int:
 
 
 class GenerateControls(QWidget):
-    """Emits ``card_requested(model_info)`` and ``choice_changed()``; ``request()`` builds a generation."""
+    """Emits ``card_requested(model_info)``, ``choice_changed()`` and ``seed_typed(seed)`` (a typed seed
+    turned "New seed each time" off); ``request()`` builds a generation."""
 
     card_requested = Signal(object)
     choice_changed = Signal()
+    seed_typed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,8 @@ class GenerateControls(QWidget):
         self.dice_button.setText("New")
         self.dice_button.setToolTip("Pick a new random seed now")
         self.dice_button.clicked.connect(lambda: self.set_seed(random_seed()))
+        # Typing a seed means "use this seed": the box unticks (visibly), so Generate keeps it.
+        self.seed_edit.textEdited.connect(self._on_seed_typed)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_edit, 1)
         seed_row.addWidget(self.dice_button)
@@ -179,6 +183,11 @@ class GenerateControls(QWidget):
 
     def set_seed(self, seed: int) -> None:
         self.seed_edit.setText(str(int(seed)))
+
+    def _on_seed_typed(self, text: str) -> None:
+        if text.strip() and self.new_seed_box.isChecked():
+            self.new_seed_box.setChecked(False)
+            self.seed_typed.emit(self.seed())
 
     def genre_value(self) -> str | dict[str, float] | None:
         choice = self.current_choice()

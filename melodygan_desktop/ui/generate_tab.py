@@ -123,6 +123,11 @@ class GenerateTab(QWidget):
         self.export_button.clicked.connect(lambda: self.export_take())
         self.controls.card_requested.connect(self.show_model_card)
         self.controls.choice_changed.connect(self._update_generate_enabled)
+        self.controls.seed_typed.connect(
+            lambda seed: self.status_message.emit(
+                "The typed seed will be used: \"New seed each time\" is now off"
+            )
+        )
         self.spectrogram.seek_requested.connect(self.seek)
         self.waveform.seek_requested.connect(self.seek)
         self.history.take_selected.connect(lambda take: self.show_take(take, keep_position=True))

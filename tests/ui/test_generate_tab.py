@@ -158,3 +158,23 @@ def test_model_card_opens(qtbot, window):
     assert dialog is not None and dialog.isVisible()
     assert "Bundled conditional" in dialog.browser.toPlainText()
     dialog.close()
+
+
+def test_a_typed_seed_is_used_and_unticks_new_seed_each_time(qtbot, window):
+    tab = window.generate_tab
+    controls = tab.controls
+    assert controls.new_seed_box.isChecked()  # the default
+    messages = []
+    tab.status_message.connect(messages.append)
+    controls.seed_edit.selectAll()
+    qtbot.keyClicks(controls.seed_edit, "7")
+    assert not controls.new_seed_box.isChecked()  # visibly off: the typed seed wins
+    assert messages and "New seed each time" in messages[-1]
+    take = _generate(qtbot, window)
+    assert take.request.seed == 7 and controls.seed() == 7
+    assert window.services.generation._generate_fn.requests[-1].seed == 7
+    controls.dice_button.click()  # the dice picks a seed; it does not untick or tick anything
+    assert not controls.new_seed_box.isChecked()
+    controls.new_seed_box.setChecked(True)
+    controls.set_seed(7)  # a seed set by the app (not typed) leaves the option as it is
+    assert controls.new_seed_box.isChecked()
