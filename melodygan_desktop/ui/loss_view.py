@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from melodygan_desktop.ui.series_buffer import DecimatingSeries, exponential_smoothing
@@ -20,11 +21,18 @@ KEY_COLOURS = {
 _OTHER_COLOURS = ("#ffd43b", "#a9e34b", "#f783ac", "#66d9e8", "#e599f7", "#ced4da")
 
 
+def colour_icon(colour: str, size: int = 12) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(colour))
+    return QIcon(pixmap)
+
+
 class LossView(QWidget):
     """``add(step, losses)`` buffers points; a 30 Hz timer redraws only when something new arrived.
 
-    G and D (``"g/adv"``, ``"d/loss"``) are drawn bold; clicking a legend entry hides or shows its curve
-    (gradient norms start hidden: their scale dwarfs the losses).
+    G and D (``"g/adv"``, ``"d/loss"``) are drawn bold. Beside the plot (never over the curves), one
+    toggle per term in the curve's colour hides or shows it (gradient norms start hidden: their scale dwarfs
+    the losses).
     """
 
     def __init__(self, parent: QWidget | None = None, capacity: int = 4096, redraw_hz: float = 30.0) -> None:
@@ -37,9 +45,15 @@ class LossView(QWidget):
         item.setLabel("left", "loss")
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setClipToView(True)
-        self.legend = item.addLegend(offset=(-10, 10))
         self.series: dict[str, DecimatingSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.toggles: dict[str, QCheckBox] = {}
+        self.toggle_panel = QWidget()
+        self.toggle_layout = QVBoxLayout(self.toggle_panel)
+        self.toggle_layout.setContentsMargins(4, 0, 0, 0)
+        self.toggle_layout.setSpacing(2)
+        self.toggle_layout.addStretch(1)
+        self.toggle_panel.setToolTip("Show or hide a curve")
         self.dirty = False
         self.redraws = 0
 
@@ -58,10 +72,14 @@ class LossView(QWidget):
         controls.addWidget(self.strength)
         controls.addStretch(1)
         controls.addWidget(self.latest)
+        plot_row = QHBoxLayout()
+        plot_row.setContentsMargins(0, 0, 0, 0)
+        plot_row.addWidget(self.plot, 1)
+        plot_row.addWidget(self.toggle_panel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
-        layout.addWidget(self.plot)
+        layout.addLayout(plot_row, 1)
 
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, int(1000 / redraw_hz)))
@@ -74,7 +92,10 @@ class LossView(QWidget):
     def clear(self) -> None:
         for curve in self.curves.values():
             self.plot.removeItem(curve)
-        self.legend.clear()
+        for toggle in self.toggles.values():
+            self.toggle_layout.removeWidget(toggle)
+            toggle.deleteLater()
+        self.toggles.clear()
         self.series.clear()
         self.curves.clear()
         self.latest.setText("")
@@ -92,13 +113,22 @@ class LossView(QWidget):
                     connect="finite",
                 )
                 self.plot.addItem(curve)
-                if key.endswith("grad_norm"):  # another scale than the losses: shown by clicking the legend
-                    curve.setVisible(False)
                 self.curves[key] = curve
+                # Gradient norms have another scale than the losses: shown when their toggle is ticked.
+                self._add_toggle(key, colour, visible=not key.endswith("grad_norm"))
             series.append(step, value)
         shown = [f"{k} {losses[k]:.3g}" for k in ("g/adv", "d/loss") if k in losses]
         self.latest.setText("   ".join(shown))
         self.dirty = True
+
+    def _add_toggle(self, key: str, colour: str, visible: bool) -> None:
+        toggle = QCheckBox(key)
+        toggle.setIcon(colour_icon(colour))
+        toggle.setChecked(visible)
+        toggle.toggled.connect(self.curves[key].setVisible)
+        self.curves[key].setVisible(visible)
+        self.toggle_layout.insertWidget(self.toggle_layout.count() - 1, toggle)  # above the stretch
+        self.toggles[key] = toggle
 
     def redraw(self) -> None:
         if not self.dirty:

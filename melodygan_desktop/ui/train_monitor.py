@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
@@ -43,9 +44,31 @@ def finished_message(event: Finished) -> tuple[str, bool]:
     return f"Training failed at step {event.step}: {event.message or 'see the log file'}.{where}", True
 
 
+def finished_status(event: Finished, total_steps: int, elapsed_seconds: float) -> str:
+    """The one-line status once a run has ended (it replaces the step / rate / ETA line)."""
+    saved = "checkpoint saved" if event.checkpoint else "no checkpoint saved"
+    elapsed = f"elapsed {format_duration(elapsed_seconds)}"
+    where = f"step {event.step} / {total_steps}"
+    if event.reason == "completed":
+        why = f" ({event.message})" if event.message else ""
+        return f"Completed at {where}{why} · {saved} · {elapsed}"
+    if event.reason == "stopped":
+        return f"Stopped at {where} · {saved} · {elapsed}"
+    if event.reason == "diverged":
+        kept = "last good checkpoint kept" if event.checkpoint else "no checkpoint saved"
+        return f"Diverged at {where} · {kept} · {elapsed}"
+    return f"Failed at {where} · {'last checkpoint kept' if event.checkpoint else saved} · {elapsed}"
+
+
 class TrainMonitor(QWidget):
+    """Progress, the live status line (step, rate, ETA; after the end: how it ended and the time taken),
+    loss curves and previews. ``set_paused`` keeps paused time out of the elapsed time."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._began: float | None = None
+        self._paused_at: float | None = None
+        self._paused_seconds = 0.0
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -79,6 +102,23 @@ class TrainMonitor(QWidget):
         self.progress.setValue(0)
         self.rate_label.setText("Preparing data and model…")
         self.show_message("")
+        self._began, self._paused_at, self._paused_seconds = time.monotonic(), None, 0.0
+
+    def set_paused(self, paused: bool) -> None:
+        now = time.monotonic()
+        if paused and self._paused_at is None:
+            self._paused_at = now
+        elif not paused and self._paused_at is not None:
+            self._paused_seconds += now - self._paused_at
+            self._paused_at = None
+
+    def elapsed_seconds(self) -> float:
+        """Training time since Start, pauses left out."""
+        if self._began is None:
+            return 0.0
+        now = time.monotonic()
+        paused = self._paused_seconds + (now - self._paused_at if self._paused_at is not None else 0.0)
+        return max(0.0, now - self._began - paused)
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setStyleSheet("color: #e03131; font-weight: bold;" if error else "")
@@ -103,8 +143,10 @@ class TrainMonitor(QWidget):
         )
 
     def on_finished(self, event: Finished) -> None:
+        self.set_paused(False)
         text, error = finished_message(event)
         self.show_message(text, error)
+        self.rate_label.setText(finished_status(event, self.progress.maximum(), self.elapsed_seconds()))
         if event.reason == "completed":
             self.progress.setValue(self.progress.maximum())
         self.losses.redraw()

@@ -104,6 +104,7 @@ class TrainTab(QWidget):
             lambda message, details: self.errors.report("Training failed", message, details)
         )
         session.state_changed.connect(lambda state: self._update_buttons())
+        session.state_changed.connect(lambda state: self.monitor.set_paused(state == PAUSED))
 
     def _on_options(self, options) -> None:
         preferred = self.services.settings.value("train/preset", DEFAULT_PRESET, str)
@@ -227,7 +228,7 @@ class TrainTab(QWidget):
 
     def _on_finished(self, event: Finished) -> None:
         self.monitor.on_finished(event)
-        self.status_message.emit(self.monitor.message.text())
+        self.status_message.emit(self.monitor.rate_label.text())
         if event.checkpoint and event.reason != "failed":
             self._install_model(Path(event.checkpoint), f"{self._run_label} · step {event.step}")
         self._update_buttons()

@@ -134,11 +134,17 @@ def test_pause_resume_stop_buttons(qtbot, window, tmp_path, fakes):
     tab.pause_button.click()
     assert tab.pause_button.text() == "Pause"
     began = time.monotonic()
-    with qtbot.waitSignal(window.services.training.finished, timeout=1000):
+    with qtbot.waitSignal(window.services.training.finished, timeout=1000) as blocker:
         tab.stop_button.click()
     assert time.monotonic() - began < 1.0
     assert "stopped" in tab.monitor.message.text()
     qtbot.waitUntil(tab.start_button.isEnabled, timeout=1000)
+    # the step / rate / ETA line makes way for how the run ended
+    status = tab.monitor.rate_label.text()
+    step = blocker.args[0].step
+    assert status.startswith(f"Stopped at step {step} / 100000")
+    assert "checkpoint saved" in status and "elapsed" in status and "ETA" not in status
+    assert window.statusBar().currentMessage() == status
 
 
 def test_divergence_and_errors_are_shown_clearly(qtbot, window, tmp_path, fakes):

@@ -197,3 +197,33 @@ def test_waveform_envelope_has_no_undrawn_pixel_columns(qtbot, width):
     undrawn = [x for x in range(int(box.left()) + 3, int(box.right()) - 3)
                if image.pixelColor(x, middle).green() < 100]
     assert undrawn == []
+
+
+def test_loss_curves_are_toggled_beside_the_plot_not_over_it(qtbot):
+    from PySide6.QtCore import QRect
+
+    from melodygan_desktop.ui.loss_view import LossView
+
+    view = LossView(capacity=128)
+    qtbot.addWidget(view)
+    view.resize(700, 360)
+    view.show()
+    for step in range(1, 50):
+        view.add(step, {"d/loss": 1.0 / step, "g/adv": 0.7, "d/grad_norm": 300.0})
+    view.redraw()
+    qtbot.wait(20)
+    assert view.plot.getPlotItem().legend is None  # no legend box drawn over the curves
+    assert list(view.toggles) == ["d/loss", "g/adv", "d/grad_norm"]
+    plot_rect = QRect(view.plot.mapTo(view, view.plot.rect().topLeft()), view.plot.size())
+    for toggle in view.toggles.values():
+        assert toggle.isVisible()
+        rect = QRect(toggle.mapTo(view, toggle.rect().topLeft()), toggle.size())
+        assert not rect.intersects(plot_rect)
+    assert view.toggles["g/adv"].isChecked() and view.curves["g/adv"].isVisible()
+    assert not view.toggles["d/grad_norm"].isChecked() and not view.curves["d/grad_norm"].isVisible()
+    view.toggles["g/adv"].click()
+    assert not view.curves["g/adv"].isVisible()
+    view.toggles["d/grad_norm"].click()
+    assert view.curves["d/grad_norm"].isVisible()
+    view.clear()
+    assert view.toggles == {} and view.curves == {}
