@@ -33,6 +33,9 @@ from .run_lock import run_folder_lock
 from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
 from .step import build_state, run_generator, sample_latent, train_step
 
+#: Training clips are kept on the GPU when they take at most this share of its free memory.
+RESIDENT_FRACTION = 0.25
+
 
 def _step_seed(seed: int, step: int, rank: int) -> int:
     return (seed * 1_000_003 + step * 9_973 + rank * 7_919) % (2**63 - 1)
@@ -130,6 +133,9 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         data.train, label_map(data.genres, genres), batch_size, config.seed, context, to_model,
         draws_per_step=preset.n_critic,
     )
+    if context.device.type == "cuda":  # small sets (latents, a user's folder) live on the GPU
+        torch.backends.cudnn.benchmark = True
+        source.make_resident(RESIDENT_FRACTION * torch.cuda.mem_get_info(context.device)[0])
     total = config.steps
     yield Started(
         run_dir=str(run_dir), preset=preset.name, device=str(context.device), start_step=start_step,
