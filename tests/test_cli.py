@@ -40,6 +40,30 @@ def test_train_export_list_generate(exported_model, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+def test_a_registered_mel_to_audio_method_reaches_list_and_generate(exported_model, tmp_path, capsys):
+    from melodygan_desktop.audio import inversion
+
+    calls = []
+
+    def silence(mel_unit, mel, **kwargs):
+        calls.append(mel_unit.shape)
+        samples = mel.samples_for_frames(mel_unit.shape[-1])
+        return np.zeros((mel_unit.shape[0], samples), dtype=np.float32)
+
+    inversion.register_inverter("test-silence", silence)
+    try:
+        assert main(["list"]) == 0
+        assert "test-silence" in capsys.readouterr().out
+        out = tmp_path / "quiet.wav"
+        assert main(["generate", "--genre", "rock", "--seconds", "2", "--model", "my-model",
+                     "--method", "test-silence", "-o", str(out), "--threads", "1"]) == 0
+        assert calls and np.abs(soundfile.read(out)[0]).max() == 0
+    finally:
+        inversion.unregister_inverter("test-silence")
+    assert main(["generate", "--genre", "rock", "--method", "test-silence", "-o", str(tmp_path / "x.wav")]) == 2
+    assert "unknown method 'test-silence'" in capsys.readouterr().err
+
+
 def test_unknown_genre_is_one_line_error(exported_model, tmp_path, capsys):
     code = main(["generate", "--genre", "polka", "--model", "my-model", "-o", str(tmp_path / "x.wav")])
     err = capsys.readouterr().err

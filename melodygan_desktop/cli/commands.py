@@ -41,7 +41,7 @@ def parse_genre(text: str) -> str | dict[str, float]:
 
 
 def cmd_generate(args) -> int:
-    from ..audio.inversion import DEFAULT_METHOD, METHODS
+    from ..audio.inversion import DEFAULT_METHOD, available_methods
     from ..audio.io import write_audio
     from ..inference import generate
     from ..threads import set_torch_threads
@@ -52,8 +52,8 @@ def cmd_generate(args) -> int:
     if output.exists() and not args.force:
         raise CliError(f"{output} exists; pass --force to overwrite it")
     method = args.method or DEFAULT_METHOD
-    if method not in METHODS:
-        raise CliError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if method not in available_methods():  # built-in and registered (plug-in) methods alike
+        raise CliError(f"unknown method {method!r}; choose one of: {', '.join(available_methods())}")
     set_torch_threads(args.threads)
     genre = parse_genre(args.genre)
     model = resolve_model(args.model, genre)
@@ -224,7 +224,7 @@ def add_list(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from ..audio.inversion import DEFAULT_METHOD, METHODS
+    from ..audio.inversion import DEFAULT_METHOD, available_methods
     from ..checkpoints import find_models
     from ..models.presets import PRESETS
 
@@ -241,7 +241,7 @@ def cmd_list(args) -> int:
     for name, preset in PRESETS.items():
         print(f"  {name:18s} {preset.summary}")
     print("methods (mel to audio):")
-    for name in METHODS:
+    for name in available_methods():
         print(f"  {name}{'  (default)' if name == DEFAULT_METHOD else ''}")
     return 0
 
