@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from melodygan_desktop.services.errors import user_message
+
 log = logging.getLogger(__name__)
 
 PROGRESS, MESSAGE, RESULT, ERROR, DONE = "progress", "message", "result", "error", "done"
@@ -97,7 +99,7 @@ class JobRunner(QObject):
                 log.info("job %s cancelled", name)
             except Exception as exc:  # surfaced to the GUI as an error; never kills the pool thread
                 log.exception("job %s failed", name)
-                bridge.event.emit(job_id, ERROR, (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+                bridge.event.emit(job_id, ERROR, (user_message(exc), traceback.format_exc()))
             finally:
                 bridge.event.emit(job_id, DONE, None)
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from melodygan_desktop.services.errors import user_message
+
 log = logging.getLogger(__name__)
 
 STOPPED, PLAYING, PAUSED = "stopped", "playing", "paused"
@@ -116,7 +118,7 @@ class PlaybackController(QObject):
             getattr(player, "available", False)  # the first check loads the backend
         except Exception as exc:  # no PortAudio, broken driver...: the rest of the app still works
             log.exception("audio output unavailable")
-            player = _NoPlayer(f"{type(exc).__name__}: {exc}")
+            player = _NoPlayer(user_message(exc))
         return player
 
     def _adopt(self, player: Any) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.services.errors import user_message
 from melodygan_desktop.training.events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class _Worker(QObject):
                     break
         except Exception as exc:  # reported, never raised into Qt
             log.exception("training run in %s failed", self._run_dir)
-            self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            self.failed.emit(user_message(exc), traceback.format_exc())
         finally:
             self.ended.emit()
 

@@ -42,7 +42,9 @@ def _install_excepthook(window) -> None:
 
     def hook(kind, value, trace) -> None:
         details = "".join(traceback.format_exception(kind, value, trace))
-        window.errors.report("Unexpected error", f"{kind.__name__}: {value}", details)
+        from melodygan_desktop.services.errors import user_message
+
+        window.errors.report("Unexpected error", user_message(value), details)
 
     sys.excepthook = hook
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QRegularExpressionValidator, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,13 +31,55 @@ def random_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
+def format_length(seconds: float) -> str:
+    """``600 -> "10 min"``, ``90 -> "1 min 30 s"``, ``5 -> "5 s"``."""
+    minutes, rest = divmod(round(float(seconds), 1), 60.0)
+    if not minutes:
+        return f"{rest:g} s"
+    return f"{int(minutes)} min" + (f" {rest:g} s" if rest else "")
+
+
+class LengthSpinBox(QDoubleSpinBox):
+    """Seconds. A number typed outside the range is let through while typing (999 is not cut to 99) and,
+    when entered, set to the nearest limit with ``limit_hit(asked, limit)`` emitted, so it can be said."""
+
+    limit_hit = Signal(float, float)
+
+    def _typed_number(self, text: str) -> float | None:
+        text = text.strip()
+        if self.suffix() and text.endswith(self.suffix().strip()):
+            text = text[: -len(self.suffix().strip())]
+        try:
+            return float(text.strip().replace(",", "."))
+        except ValueError:
+            return None
+
+    def validate(self, text: str, pos: int) -> object:
+        state, fixed, fixed_pos = super().validate(text, pos)
+        if state == QValidator.State.Invalid:
+            number = self._typed_number(text)
+            if number is not None and number > self.maximum():
+                return QValidator.State.Intermediate, text, pos
+        return state, fixed, fixed_pos
+
+    def fixup(self, text: str) -> str:
+        number = self._typed_number(text)
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            limit = min(max(number, self.minimum()), self.maximum())
+            self.limit_hit.emit(number, limit)
+            return self.textFromValue(limit) + self.suffix()
+        return super().fixup(text)
+
+
 class GenerateControls(QWidget):
-    """Emits ``card_requested(model_info)``, ``choice_changed()`` and ``seed_typed(seed)`` (a typed seed
-    turned "New seed each time" off); ``request()`` builds a generation."""
+    """Emits ``card_requested(model_info)``, ``choice_changed()``, ``seed_typed(seed)`` (a typed seed
+    turned "New seed each time" off) and ``length_limited(message)`` (a typed length was out of range and
+    set to the limit); ``request()`` builds a generation."""
 
     card_requested = Signal(object)
     choice_changed = Signal()
     seed_typed = Signal(int)
+    length_limited = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,13 +112,23 @@ class GenerateControls(QWidget):
         seed_row.addWidget(self.seed_edit, 1)
         seed_row.addWidget(self.dice_button)
 
-        self.seconds_spin = QDoubleSpinBox()
+        self.seconds_spin = LengthSpinBox()
         self.seconds_spin.setRange(MIN_SECONDS, MAX_SECONDS)
         self.seconds_spin.setDecimals(1)
         self.seconds_spin.setSingleStep(5.0)
         self.seconds_spin.setValue(10.0)
         self.seconds_spin.setSuffix(" s")
-        self.seconds_spin.setToolTip("5 s to 10 min; longer takes are generated seamlessly")
+        self.seconds_spin.setToolTip(
+            f"{format_length(MIN_SECONDS)} to {format_length(MAX_SECONDS)}; "
+            "long takes are generated seamlessly"
+        )
+        self.length_note = QLabel(f"{format_length(MIN_SECONDS)} – {format_length(MAX_SECONDS)}")
+        self.length_note.setEnabled(False)  # greyed: a hint until a typed length is out of range
+        self.seconds_spin.limit_hit.connect(self._on_length_limit)
+        self.seconds_spin.lineEdit().textEdited.connect(self._reset_length_note)
+        length_row = QHBoxLayout()
+        length_row.addWidget(self.seconds_spin, 1)
+        length_row.addWidget(self.length_note)
 
         self.method_combo = QComboBox()
         self.method_combo.setToolTip("How the mel image becomes audio (slower methods sound cleaner)")
@@ -105,7 +157,7 @@ class GenerateControls(QWidget):
         left.addRow("Mel to audio", self.method_combo)
         right.addRow("Seed", seed_row)
         right.addRow("", self.new_seed_box)
-        right.addRow("Length", self.seconds_spin)
+        right.addRow("Length", length_row)
         columns = QHBoxLayout(self)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.addLayout(left, 3)
@@ -170,6 +222,22 @@ class GenerateControls(QWidget):
         on = self.morph_box.isChecked() and self.morph_box.isEnabled()
         self.morph_combo.setEnabled(on)
         self.morph_slider.setEnabled(on)
+
+    def _on_length_limit(self, asked: float, limit: float) -> None:
+        which = "longest" if asked > limit else "shortest"
+        text = f"{asked:g} s is out of range: the {which} take is {format_length(limit)}"
+        self.length_note.setText(f"{which} is {format_length(limit)}")
+        self.length_note.setEnabled(True)
+        self.length_note.setStyleSheet("color: #e8590c;")
+        self.length_note.setToolTip(text)
+        self.length_limited.emit(text)
+
+    def _reset_length_note(self, *args) -> None:
+        if self.length_note.isEnabled():
+            self.length_note.setText(f"{format_length(MIN_SECONDS)} – {format_length(MAX_SECONDS)}")
+            self.length_note.setEnabled(False)
+            self.length_note.setStyleSheet("")
+            self.length_note.setToolTip("")
 
     def _request_card(self) -> None:
         choice = self.current_choice()

@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -19,12 +18,13 @@ from PySide6.QtWidgets import (
 from melodygan_desktop.services.container import AppServices
 from melodygan_desktop.services.generation import Take
 from melodygan_desktop.ui.dialogs import ModelCardDialog
+from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_export_path
 from melodygan_desktop.ui.generate_controls import GenerateControls
 from melodygan_desktop.ui.spectrogram_view import SpectrogramView
 from melodygan_desktop.ui.take_history import TakeHistory
-from melodygan_desktop.ui.transport import TransportBar
+from melodygan_desktop.ui.transport import NO_AUDIO_STATUS, TransportBar
 from melodygan_desktop.ui.waveform_view import WaveformView
 
 PLAYBACK_TAG = "generate"
@@ -62,7 +62,7 @@ class GenerateTab(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
         self.progress.setVisible(False)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the take shown as WAV, FLAC or OGG (Ctrl+E)")
         self.export_button.setEnabled(False)
@@ -77,7 +77,7 @@ class GenerateTab(QWidget):
         self.waveform = WaveformView()
         self.waveform.plot.setXLink(self.spectrogram.plot)  # zoom and pan both views together
         self.transport = TransportBar(services.playback, PLAYBACK_TAG)
-        self.take_title = QLabel("No take yet: pick a genre and press Generate.")
+        self.take_title = ElidedLabel("No take yet: pick a genre and press Generate.")
         self.take_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         views = QSplitter(Qt.Orientation.Vertical)
         views.addWidget(self.spectrogram)
@@ -123,6 +123,7 @@ class GenerateTab(QWidget):
         self.export_button.clicked.connect(lambda: self.export_take())
         self.controls.card_requested.connect(self.show_model_card)
         self.controls.choice_changed.connect(self._update_generate_enabled)
+        self.controls.length_limited.connect(self.status_message)
         self.controls.seed_typed.connect(
             lambda seed: self.status_message.emit(
                 "The typed seed will be used: \"New seed each time\" is now off"
@@ -222,7 +223,7 @@ class GenerateTab(QWidget):
             self.show_take(take)
         self.services.playback.seek(0.0)
         if not self.services.playback.play() and not self.services.playback.available:
-            self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+            self.status_message.emit(NO_AUDIO_STATUS)
 
     def reuse_settings(self, take: Take) -> None:
         self.controls.new_seed_box.setChecked(False)
@@ -246,7 +247,7 @@ class GenerateTab(QWidget):
         if not self._ensure_loaded():
             return
         if not self.services.playback.toggle() and not self.services.playback.available:
-            self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+            self.status_message.emit(NO_AUDIO_STATUS)
 
     def seek(self, seconds: float) -> None:
         if self._ensure_loaded():

@@ -7,15 +7,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from melodygan_desktop import paths
 from melodygan_desktop.services.container import AppServices
 from melodygan_desktop.services.warmup import warm_up_in_background
 from melodygan_desktop.ui.dialogs import AboutDialog
+from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.generate_tab import GenerateTab
+from melodygan_desktop.ui.status_bar import StatusBar
 from melodygan_desktop.ui.train_tab import TrainTab
+from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 QUICK_START = """<h3>Quick start</h3>
 <ol><li><b>Generate</b>: pick a genre, press <b>Generate</b> (Ctrl+G), then <b>Space</b> to play. Click either
@@ -37,6 +40,19 @@ def ask_stop_training(parent: QWidget) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def audio_status(available: bool, reason: str) -> str:
+    """The status bar's audio note, said once: ``"No audio output device found (…) · everything else
+    works"`` rather than repeating "no audio output" inside the reason."""
+    if available:
+        return "Audio output ready"
+    reason = reason.strip() or "no audio device"
+    if reason.lower().startswith("no audio output"):
+        text = reason[0].upper() + reason[1:]
+    else:
+        text = f"No audio output: {reason}"
+    return f"{text} · everything else works"
 
 
 class MainWindow(QMainWindow):
@@ -65,7 +81,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.generate_tab, "Generate")
         self.tabs.addTab(self.train_tab, "Train")
         self.setCentralWidget(self.tabs)
-        self.audio_label = QLabel("")
+        self.setStatusBar(StatusBar(self))
+        self.audio_label = ElidedLabel(minimum_width=120)
         self.statusBar().addPermanentWidget(self.audio_label)
         self._build_menus()
         self._build_shortcuts()
@@ -116,9 +133,7 @@ class MainWindow(QMainWindow):
         if self.services.playback.tag == "generate" or self.tabs.currentWidget() is self.generate_tab:
             self.generate_tab.toggle_play()
         elif not self.services.playback.toggle() and not self.services.playback.available:
-            self.statusBar().showMessage(
-                f"No audio output: {self.services.playback.unavailable_reason}", 10000
-            )
+            self.statusBar().showMessage(NO_AUDIO_STATUS, 10000)
 
     def start_background_work(self) -> None:
         """After the window shows: load models (this imports torch), open the audio output and import what a
@@ -128,10 +143,8 @@ class MainWindow(QMainWindow):
         warm_up_in_background()
 
     def _on_audio_availability(self, available: bool, reason: str) -> None:
-        text = "Audio output ready" if available else f"No audio output: {reason} (everything else works)"
-        self.audio_label.setText(text)
-        if not available:
-            self.statusBar().showMessage(text, 15000)
+        self.audio_label.setText(audio_status(available, reason))
+        self.audio_label.setStyleSheet("" if available else "color: #e8590c;")
 
     # -- models
     def open_model_in_generate(self, model_path: str) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from melodygan_desktop.training.events import Preview
+from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.mel_thumbnail import MelThumbnail
 
 
@@ -20,7 +21,7 @@ class PreviewStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("Previews appear here during training.")
+        self.title = ElidedLabel("Previews appear here during training.")
         self.grid = QGridLayout()
         self.views: list[MelThumbnail] = []
         self.buttons: list[QPushButton] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -14,6 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 from melodygan_desktop.services.generation import Take
+
+
+def entry_text(take: Take) -> str:
+    """Two short lines, so an entry fits the narrow list: ``"#3  jazz"`` / ``"10.0 s · seed 1230038965"``."""
+    return f"#{take.number}  {take.genre_label}\n{take.duration_seconds:.1f} s · seed {take.request.seed}"
 
 
 class TakeHistory(QWidget):
@@ -36,6 +42,17 @@ class TakeHistory(QWidget):
         self.list.setToolTip(
             "Click: switch takes at the same moment (compare). Double-click: play from the start"
         )
+        # Entries wrap and elide to the list's width: nothing hides behind a horizontal scroll bar.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setSpacing(2)
+        metrics = self.list.fontMetrics()
+        widest = metrics.horizontalAdvance("600.0 s · seed 2147483647")
+        scroll_bar = self.list.style().pixelMetric(self.list.style().PixelMetric.PM_ScrollBarExtent)
+        self.list.setMinimumWidth(widest + scroll_bar + 4 * self.list.frameWidth() + 16)
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play the selected take from the start")
         self.reuse_button = QPushButton("Reuse seed")
@@ -58,10 +75,11 @@ class TakeHistory(QWidget):
         self._update_buttons()
 
     def add(self, take: Take, select: bool = True) -> None:
-        item = QListWidgetItem(take.title())
+        item = QListWidgetItem(entry_text(take))
         item.setData(Qt.ItemDataRole.UserRole, take)
         item.setToolTip(
-            f"{take.model_name}\n{take.request.method}\n{take.export_metadata().get('genre', '')}"
+            f"{take.title()}\n{take.model_name}\n{take.request.method}\n"
+            f"{take.export_metadata().get('genre', '')}"
         )
         self.list.blockSignals(True)
         self.list.insertItem(0, item)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from melodygan_desktop.training.events import Finished, Started, StepMetrics
+from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.loss_view import LossView
 from melodygan_desktop.ui.preview_strip import PreviewStrip
 
@@ -73,7 +74,7 @@ class TrainMonitor(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("No training run yet")
-        self.rate_label = QLabel("")
+        self.rate_label = ElidedLabel("")
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -21,6 +21,7 @@ from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_folder
 from melodygan_desktop.ui.train_form import TrainForm
 from melodygan_desktop.ui.train_monitor import TrainMonitor
+from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 PREVIEW_TAG = "preview"
 DEFAULT_PRESET = "melodygan-cond"  # genre-conditional: one model for every genre, with morphing
@@ -276,7 +277,7 @@ class TrainTab(QWidget):
         )
 
     def _no_audio(self) -> None:
-        self.status_message.emit(f"No audio output: {self.services.playback.unavailable_reason}")
+        self.status_message.emit(NO_AUDIO_STATUS)
 
     def save_settings(self) -> None:
         settings = self.services.settings

@@ -6,6 +6,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
 from melodygan_desktop.services.playback import PLAYING, PlaybackController
 
+#: What the status bar says when Play finds no audio output (the reason is in the bar's right end, once).
+NO_AUDIO_STATUS = "No audio output: nothing can play"
+
 
 def format_time(seconds: float) -> str:
     """``75.25 -> "1:15.2"``."""

@@ -38,7 +38,7 @@ def test_job_error_carries_the_traceback(qtbot):
     job = runner.submit("work", work)
     with qtbot.waitSignal(job.error, timeout=2000) as blocker:
         pass
-    assert blocker.args[0] == "ValueError: bad folder /x"
+    assert blocker.args[0] == "bad folder /x"  # the sentence, without the class name
     assert "Traceback" in blocker.args[1]
 
 
@@ -95,3 +95,20 @@ def test_generation_failure_is_reported(qtbot):
 def test_blend_label():
     assert blend_label("rock") == "rock"
     assert blend_label({"blues": 0.7, "jazz": 0.3}) == "blues-jazz30"
+
+
+def test_user_messages_carry_no_exception_class_names():
+    from melodygan_desktop.services.errors import user_message
+
+    class NoUsableAudioError(ValueError):
+        pass
+
+    assert user_message(NoUsableAudioError("/music: no usable audio (3 files skipped)")) == (
+        "/music: no usable audio (3 files skipped)"
+    )
+    assert user_message(PermissionError(13, "Permission denied", "/x/take.wav")) == (
+        "Permission denied: /x/take.wav"
+    )
+    internal = user_message(KeyError("genre"))
+    assert internal.startswith("something unexpected went wrong") and "KeyError" in internal
+    assert user_message(RuntimeError()).startswith("something unexpected went wrong")

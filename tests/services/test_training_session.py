@@ -97,8 +97,8 @@ def test_an_exception_surfaces_as_error_and_failed_finish(qtbot, tmp_path):
         session.start(_config(tmp_path), tmp_path / "run")
     assert blocker.args[0].reason == "failed"
     assert "broken batch at step 5" in blocker.args[0].message
-    assert seen["errors"] and "RuntimeError" in seen["errors"][0][0]
-    assert "Traceback" in seen["errors"][0][1]
+    assert seen["errors"] and seen["errors"][0][0] == "broken batch at step 5"  # the sentence, no class
+    assert "Traceback" in seen["errors"][0][1] and "RuntimeError" in seen["errors"][0][1]
     qtbot.waitUntil(lambda: not session.is_active, timeout=1000)
 
 

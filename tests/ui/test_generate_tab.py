@@ -148,7 +148,7 @@ def test_errors_are_reported_not_raised(qtbot, window, fakes):
     window.services.generation._generate_fn = fakes.FakeGenerator(error=RuntimeError("weights corrupt"))
     with qtbot.waitSignal(window.services.generation.failed, timeout=3000):
         window.generate_tab.generate()
-    assert window.errors.reported[-1] == ("Generation failed", "RuntimeError: weights corrupt")
+    assert window.errors.reported[-1] == ("Generation failed", "weights corrupt")  # no class name
     qtbot.waitUntil(lambda: window.generate_tab.generate_button.isEnabled(), timeout=1000)
 
 
@@ -178,3 +178,48 @@ def test_a_typed_seed_is_used_and_unticks_new_seed_each_time(qtbot, window):
     controls.new_seed_box.setChecked(True)
     controls.set_seed(7)  # a seed set by the app (not typed) leaves the option as it is
     assert controls.new_seed_box.isChecked()
+
+
+def test_a_length_over_the_limit_is_set_to_the_limit_and_said(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    controls = window.generate_tab.controls
+    messages = []
+    window.generate_tab.status_message.connect(messages.append)
+    spin = controls.seconds_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "999")
+    assert spin.text().startswith("999")  # the third 9 is not swallowed (it used to become 99.0 s)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 600.0  # the real limit: 10 minutes
+    assert "10 min" in controls.length_note.text() and controls.length_note.isEnabled()
+    assert messages and "999" in messages[-1] and "10 min" in messages[-1]
+    take = _generate(qtbot, window)
+    assert take.request.seconds == 600.0
+    spin.selectAll()
+    qtbot.keyClicks(spin, "2")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 5.0 and "5 s" in messages[-1]
+    spin.selectAll()
+    qtbot.keyClicks(spin, "120")  # typing again clears the note; a length in range is taken as typed
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 120.0 and not controls.length_note.isEnabled()
+
+
+def test_take_entries_fit_the_list_at_1280_px(qtbot, window):
+    window.resize(1280, 820)
+    tab = window.generate_tab
+    for _ in range(30):  # enough for a vertical scroll bar
+        _generate(qtbot, window)
+    qtbot.wait(50)
+    history = tab.history.list
+    assert history.verticalScrollBar().isVisible()
+    assert not history.horizontalScrollBar().isVisible()
+    metrics = history.fontMetrics()
+    for row in range(history.count()):
+        item = history.item(row)
+        rect = history.visualItemRect(item)
+        assert rect.right() <= history.viewport().width()
+        for line in item.text().splitlines():
+            assert metrics.horizontalAdvance(line) <= rect.width()

@@ -109,3 +109,64 @@ def test_about_lists_versions_models_and_licences(qtbot, tmp_path, fakes):
     assert "CC-BY-SA-4.0" in texts[1] and "My techno" not in texts[1]  # bundled models only
     assert "GPL-2+" in texts[2]
     assert "techno-dcgan1" in model_card_markdown(models[1])  # no card.md: built from the model's facts
+
+
+def test_the_device_error_is_said_once_without_a_class_name(qtbot, make_services, fakes):
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    reason = "no audio output device found (Error querying device -1)"
+    services = make_services(player=fakes.FakePlayer(available=False, reason=reason))
+    window = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(services.playback.availability_changed, timeout=3000):
+        window.start_background_work()
+    qtbot.waitUntil(lambda: window.generate_tab.generate_button.isEnabled(), timeout=3000)
+    with qtbot.waitSignal(services.generation.take_ready, timeout=3000):
+        window.generate_tab.generate()
+    window.toggle_play()
+
+    def shown() -> str:
+        return window.statusBar().currentMessage() + "\n" + window.audio_label.text()
+
+    assert shown().count("Error querying device -1") == 1
+    assert shown().lower().count("no audio output") == 2  # the note, and what Play answered
+    assert "no audio output: no audio output" not in shown().lower()
+
+
+def _drawn(label) -> str:
+    return label.shown_text() if hasattr(label, "shown_text") else label.text()
+
+
+def _assert_not_cut(label) -> None:
+    """The label's text fits, or it is visibly shortened with an ellipsis and the tooltip holds it all."""
+    drawn = _drawn(label)
+    assert label.fontMetrics().horizontalAdvance(drawn) <= label.contentsRect().width()
+    if drawn != label.text():
+        assert drawn.endswith("…") and label.toolTip() == label.text()
+
+
+def test_no_text_is_cut_silently_in_a_small_window(qtbot, window, fakes, tmp_path):
+    from melodygan_desktop.training.events import Started, StepMetrics
+
+    window.resize(1000, 700)
+    window.tabs.setCurrentWidget(window.train_tab)
+    monitor = window.train_tab.monitor
+    monitor.reset(2000)
+    monitor.on_started(Started(str(tmp_path), "melodygan-cond", "cpu", 0, 2000, False, fakes.fake_summary()))
+    monitor.on_metrics(StepMetrics(522, 2000, {"d/loss": 0.5, "g/adv": 0.7}, 0.85, 1764.0, 0.35))
+    window.statusBar().showMessage(
+        "Training melodygan-cond in /home/someone/.local/share/MELodyGAN/runs/"
+        "20250101-120000-a-rather-long-folder-name-melodygan-cond with a long message" * 2
+    )
+    splitter = monitor.parentWidget()
+    splitter.setSizes([900, 100])  # the monitor squeezed as far as it goes
+    qtbot.wait(50)
+    assert "step 522 / 2000" in monitor.rate_label.text()
+    for label in (monitor.rate_label, monitor.previews.title):
+        _assert_not_cut(label)
+    assert _drawn(monitor.rate_label).startswith("step 5") and _drawn(monitor.rate_label).endswith("…")
+    message = getattr(window.statusBar(), "message_label", None)
+    assert message is not None  # status messages are drawn by a label that elides
+    _assert_not_cut(message)
+    assert _drawn(message).endswith("…")

@@ -160,3 +160,18 @@ def test_divergence_and_errors_are_shown_clearly(qtbot, window, tmp_path, fakes)
         tab.start()
     assert "failed" in tab.monitor.message.text()
     assert window.errors.reported[-1][0] == "Training failed"
+
+
+def test_a_folder_error_reads_without_the_exception_class(qtbot, window, tmp_path):
+    class NoUsableAudioError(ValueError):
+        pass
+
+    def prepare(folder, mel_preset, progress):
+        raise NoUsableAudioError(f"{folder}: no usable audio (2 files skipped: too short)")
+
+    window.services.prepare_fn = prepare
+    tab = window.train_tab
+    tab.form.set_folder(str(tmp_path))
+    qtbot.waitUntil(lambda: "no usable audio" in tab.summary.label.text(), timeout=3000)
+    assert tab.summary.label.text().startswith(str(tmp_path))
+    assert "NoUsableAudioError" not in tab.summary.label.text()
