@@ -134,3 +134,49 @@ def test_train_time_budget(genre_folder, tmp_path, capsys):
     resume = ["--resume", str(run), "--threads", "1", "--device", "cpu", "--max-minutes", "0.0002"]
     assert main(["train", *resume]) == 0
     assert "time budget reached (0.0002 min" in capsys.readouterr().out
+
+
+def test_every_model_argument_takes_the_id_the_display_name_or_a_path(tmp_path, _isolated_home, capsys):
+    from melodygan_desktop import paths
+
+    bundled = paths.bundled_checkpoints_dir() / "melodygan-cond-open13"
+    folder = _isolated_home / "models" / "my-id"
+    assert main(["export", str(bundled), str(folder), "--name", "My display name"]) == 0
+    assert main(["list"]) == 0
+    assert "my-id (My display name)" in capsys.readouterr().out  # list shows the id
+
+    out = tmp_path / "take.wav"
+    for spec in ("my-id", "My display name", "MY-ID", str(folder)):
+        assert main(["generate", "--genre", "jazz", "--seconds", "2", "--seed", "1", "--model", spec,
+                     "-o", str(out), "--force", "--threads", "1"]) == 0, spec
+        assert "model My display name" in capsys.readouterr().out
+    # the bundled model by the id its card and the README use
+    assert main(["generate", "--genre", "jazz", "--seconds", "2", "--model", "melodygan-cond-open13",
+                 "-o", str(out), "--force", "--threads", "1"]) == 0
+    from conftest import write_genre_folder
+
+    long_tracks = write_genre_folder(tmp_path / "long", genres=("jazz",), tracks=1, seconds=11.0)
+    assert main(["train", str(long_tracks), "--run-dir", str(tmp_path / "tuned"), "--from", "my-id",
+                 "--steps", "1", "--batch-size", "1", "--threads", "1", "--device", "cpu"]) == 0
+    config = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert config["train"]["init_from"] == str(folder)
+    capsys.readouterr()
+    assert main(["generate", "--genre", "jazz", "--model", "nope", "-o", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "melodygan-cond-open13" in err and "my-id (My display name)" in err
+
+
+def test_match_model_prefers_the_id_then_the_display_name(tmp_path):
+    from types import SimpleNamespace
+
+    from melodygan_desktop.cli.models import match_model, model_id
+
+    root = tmp_path / "models"
+    first = SimpleNamespace(path=root / "alpha", name="beta")
+    second = SimpleNamespace(path=root / "beta", name="Gamma")
+    models = [first, second]
+    assert model_id(second, [root]) == "beta"
+    assert match_model("beta", models, [root]) is second  # an id wins over another model's display name
+    assert match_model("gamma", models, [root]) is second
+    assert match_model("alpha/", models, [root]) is first
+    assert match_model("delta", models, [root]) is None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import BUDGET_CLOCKS
 from .errors import EXIT_FAILURE, CliError
-from .models import model_dirs, resolve_model
+from .models import model_dirs, model_label, resolve_model
 from .progress import Bar, print_summary, run_training
 
 
@@ -234,7 +234,7 @@ def cmd_list(args) -> int:
         print("  (none installed: train one with 'melodygan train DATA_DIR')")
     for info in models:
         origin = "bundled" if info.bundled else "user"
-        print(f"  {info.name}  [{origin}, {info.preset}]  {info.path}")
+        print(f"  {model_label(info)}  [{origin}, {info.preset}]  {info.path}")
         genres = [f"{g} ({info.genre_kinds[g]})" if g in info.genre_kinds else g for g in info.genres]
         print(f"    genres: {', '.join(genres)}")
     print("presets:")
