@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         services.playback.availability_changed.connect(self._on_audio_availability)
         services.training.state_changed.connect(self._on_training_state)
         services.catalog.models_changed.connect(self._select_pending_model)
-        self._pending_model: str | None = None
+        self._pending_model: tuple[str, str] | None = None
         self._restore_layout()
 
     def _build_menus(self) -> None:
@@ -147,20 +147,26 @@ class MainWindow(QMainWindow):
         self.audio_label.setStyleSheet("" if available else "color: #e8590c;")
 
     # -- models
-    def open_model_in_generate(self, model_path: str) -> None:
-        self._pending_model = model_path
+    def open_model_in_generate(self, model_path: str, genre: str = "") -> None:
+        """Switch to Generate with ``model_path`` selected, on ``genre`` when the model has it (else its
+        first genre), once the model list includes it."""
+        self._pending_model = (model_path, genre)
         self.tabs.setCurrentWidget(self.generate_tab)
         self.services.catalog.refresh()
 
     def _select_pending_model(self, choices) -> None:
         if self._pending_model is None:
             return
-        target = Path(self._pending_model).resolve()
-        for choice in choices:
-            if Path(choice.model.path).resolve() == target:
-                self.generate_tab.controls.select_key(choice.key)
-                self._pending_model = None
-                return
+        model_path, genre = self._pending_model
+        target = Path(model_path).resolve()
+        mine = [choice for choice in choices if Path(choice.model.path).resolve() == target]
+        if not mine:
+            return
+        chosen = next((choice for choice in mine if genre and choice.genre == genre), mine[0])
+        self.generate_tab.controls.select_key(chosen.key)
+        self._pending_model = None
+        what = f"{chosen.genre} with {chosen.model.name}" if chosen.genre else chosen.model.name
+        self.statusBar().showMessage(f"Ready to generate {what}: press Generate", 10000)
 
     def show_about(self) -> None:
         self._about = AboutDialog(self.services.catalog.models, paths.resources_dir(), self)

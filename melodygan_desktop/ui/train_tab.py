@@ -19,6 +19,7 @@ from melodygan_desktop.training.events import Finished, Preview
 from melodygan_desktop.ui.data_summary_view import DataSummaryView
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_folder
+from melodygan_desktop.ui.preview_strip import DEFAULT_PREVIEWS, default_preview_genres
 from melodygan_desktop.ui.train_form import TrainForm
 from melodygan_desktop.ui.train_monitor import TrainMonitor
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
@@ -28,10 +29,11 @@ DEFAULT_PRESET = "melodygan-cond"  # genre-conditional: one model for every genr
 
 
 class TrainTab(QWidget):
-    """Emits ``status_message(text)`` and ``open_in_generate(model_path)``."""
+    """Emits ``status_message(text)`` and ``open_in_generate(model_path, genre)`` (the trained genre to
+    select, "" when the model has no genre to pick)."""
 
     status_message = Signal(str)
-    open_in_generate = Signal(str)
+    open_in_generate = Signal(str, str)
 
     def __init__(self, services: AppServices, errors: ErrorReporter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +43,8 @@ class TrainTab(QWidget):
         self._summary_job: Job | None = None
         self._summary_key: tuple[str, str] | None = None
         self.trained_model: str | None = None
+        self.trained_genres: list[str] = []  # the data folder's genres of the last run started
+        self._preview_options: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._run_label = ""
         self.form = TrainForm()
         self.summary = DataSummaryView()
@@ -90,9 +94,9 @@ class TrainTab(QWidget):
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(session.stop)
-        self.open_button.clicked.connect(
-            lambda: self.trained_model and self.open_in_generate.emit(self.trained_model)
-        )
+        self.open_button.clicked.connect(self.open_trained_model)
+        self.form.init_combo.currentIndexChanged.connect(lambda index: self._update_preview_genres())
+        self.form.preset_changed.connect(lambda name: self._update_preview_genres())
         self.monitor.previews.play_requested.connect(self.play_preview)
         session.started.connect(self.monitor.on_started)
         session.metrics.connect(self.monitor.on_metrics)
@@ -161,12 +165,62 @@ class TrainTab(QWidget):
                 and self.summary.show_progress(self.summary.progress.value() / 1000, text)
             )
         )
-        job.result.connect(lambda summary: job is self._summary_job and self.summary.show_summary(summary))
+        job.result.connect(lambda summary: job is self._summary_job and self._on_summary(summary))
         job.error.connect(
-            lambda message, details: job is self._summary_job and self.summary.show_error(message)
+            lambda message, details: job is self._summary_job and self._on_summary_error(message)
         )
         job.done.connect(lambda: self._summary_done(job))
         self._update_buttons()
+
+    def _on_summary(self, summary) -> None:
+        self.summary.show_summary(summary)
+        self._update_preview_genres()
+
+    def _on_summary_error(self, message: str) -> None:
+        self.summary.show_error(message)
+        self._update_preview_genres()
+
+    # -- preview genres
+    def _base_model(self):
+        path = self.form.init_from()
+        return next((m for m in self.form.models if str(m.path) == path), None) if path else None
+
+    def run_genres(self) -> list[str]:
+        """The genres of the model this run will train, in the core's order: a base model's first, then the
+        folder's new ones."""
+        base = self._base_model()
+        genres = list(base.genres) if base is not None else []
+        folder = list(self.summary.summary.genres) if self.summary.summary is not None else []
+        return genres + [genre for genre in folder if genre not in genres]
+
+    def _update_preview_genres(self) -> None:
+        """Offer the folder's genres first, then the base model's; keep the user's ticks while the offer is
+        the same, else tick the folder's genres (then the base model's, four in all)."""
+        if self.services.training.is_active:
+            return  # the run's previews are fixed until it ends
+        preset = self.form.preset()
+        previews = self.monitor.previews
+        if preset is not None and not preset.conditional:
+            self._preview_options = None
+            previews.set_genre_choice_off("This preset has one generator for every genre: no genre to choose")
+            return
+        folder = list(self.summary.summary.genres) if self.summary.summary is not None else []
+        base = self._base_model()
+        others = [genre for genre in (base.genres if base is not None else ()) if genre not in folder]
+        options = (tuple(folder), tuple(others))
+        if options == self._preview_options:
+            return
+        self._preview_options = options
+        previews.set_genre_options(folder, others, default_preview_genres(folder, others))
+
+    def preview_count(self) -> int:
+        """How many previews the run draws so that every chosen genre is among them (the core previews the
+        run's genres in order, from the first)."""
+        genres = self.run_genres()
+        chosen = [genre for genre in self.monitor.previews.chosen_genres() if genre in genres]
+        if not chosen:
+            return DEFAULT_PREVIEWS
+        return 1 + max(genres.index(genre) for genre in chosen)
 
     def _summary_done(self, job: Job) -> None:
         if job is self._summary_job:
@@ -191,6 +245,7 @@ class TrainTab(QWidget):
             checkpoint_every=max(10, min(500, steps // 4)),
             log_every=max(1, min(10, steps // 100)),
             preview_every=max(10, min(250, steps // 10)),
+            preview_count=self.preview_count(),
         )
 
     def start(self) -> bool:
@@ -199,6 +254,7 @@ class TrainTab(QWidget):
         config = self.training_config()
         run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
         self.trained_model = None
+        self.trained_genres = list(self.summary.summary.genres)
         self._run_label = f"{Path(config.data_dir).name} · {config.preset} · {time.strftime('%d %b %H:%M')}"
         self.monitor.reset(config.steps)
         preset = self.form.preset()
@@ -245,6 +301,15 @@ class TrainTab(QWidget):
         job.error.connect(
             lambda message, details: self.errors.report("Could not add the trained model", message, details)
         )
+
+    def open_trained_model(self) -> None:
+        """Generate with the new model, on the genre it was trained on (the folder's first genre)."""
+        if self.trained_model is None:
+            return
+        model = self.services.catalog.model_for_path(self.trained_model)
+        genres = list(model.genres) if model is not None else []
+        genre = next((g for g in self.trained_genres if g in genres or not genres), "")
+        self.open_in_generate.emit(self.trained_model, genre)
 
     def _on_model_installed(self, path: Path) -> None:
         self.trained_model = str(path)

@@ -198,7 +198,11 @@ def fake_summary(genres: tuple[str, ...] = ("blues", "jazz")) -> DataSummary:
 
 
 class FakeTrain:
-    """``train_fn``: yields the event sequence of a run, one step every ``step_seconds``."""
+    """``train_fn``: yields the event sequence of a run, one step every ``step_seconds``.
+
+    Previews are drawn like the core's: ``config.preview_count`` of them, cycling through ``genres`` (the
+    run's genres: a base model's first, then the folder's new ones).
+    """
 
     def __init__(
         self,
@@ -207,9 +211,11 @@ class FakeTrain:
         fail_at: int | None = None,
         diverge_at: int | None = None,
         preview_every: int = 10,
+        genres: tuple[str, ...] = ("blues", "jazz"),
     ) -> None:
         self.steps, self.step_seconds = steps, step_seconds
         self.fail_at, self.diverge_at, self.preview_every = fail_at, diverge_at, preview_every
+        self.genres = genres
         self.threads: list[str] = []
         self.configs: list[TrainConfig] = []
 
@@ -236,9 +242,10 @@ class FakeTrain:
             losses = {"d/loss": 1.0 / step, "g/adv": 0.5 + 0.1 * np.sin(step), "d/gp": 0.01}
             yield StepMetrics(step, self.steps, losses, 100.0, (self.steps - step) / 100.0)
             if step % self.preview_every == 0:
-                mels = np.random.default_rng(step).random((2, N_MELS, 216), dtype=np.float32)
-                yield Preview(
-                    step, mels, ("blues", "jazz"), SAMPLE_RATE, np.stack([tone(2.0, 1), tone(2.0, 2)])
-                )
+                count = config.preview_count
+                mels = np.random.default_rng(step).random((count, N_MELS, 216), dtype=np.float32)
+                genres = tuple(self.genres[i % len(self.genres)] for i in range(count))
+                audio = np.stack([tone(2.0, i + 1) for i in range(count)])
+                yield Preview(step, mels, genres, SAMPLE_RATE, audio)
         yield CheckpointSaved(self.steps, checkpoint)
         yield Finished(self.steps, "completed", "", checkpoint)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -93,7 +95,7 @@ def test_training_runs_with_live_losses_previews_and_open_in_generate(qtbot, win
     _choose_folder(qtbot, window, tmp_path)
     tab.form.steps_spin.setValue(50)
     opened = []
-    tab.open_in_generate.connect(opened.append)
+    tab.open_in_generate.connect(lambda path, genre: opened.append(path))
     with qtbot.waitSignal(window.services.training.finished, timeout=5000):
         qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
         assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
@@ -175,3 +177,90 @@ def test_a_folder_error_reads_without_the_exception_class(qtbot, window, tmp_pat
     qtbot.waitUntil(lambda: "no usable audio" in tab.summary.label.text(), timeout=3000)
     assert tab.summary.label.text().startswith(str(tmp_path))
     assert "NoUsableAudioError" not in tab.summary.label.text()
+
+
+OPEN13 = tuple(
+    "ambient blues chiptune classical country disco electronic hiphop jazz metal pop reggae rock".split()
+)
+
+
+@pytest.fixture
+def fine_tune_window(qtbot, make_services, tmp_path, fakes):
+    """The issue's case: fine-tuning a bundled 13-genre model on a folder ``tracks/`` of one genre."""
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    name = "Open corpus, 13 genres"
+    open13 = fakes.FakeModelInfo(tmp_path / "open13", name, "melodygan-cond", OPEN13, True)
+    models = [open13]
+
+    def install(checkpoint, name, display):
+        path = tmp_path / "models" / name
+        models.append(fakes.FakeModelInfo(path, display, "melodygan-cond", OPEN13 + ("tracks",), False))
+        return path
+
+    train = fakes.FakeTrain(steps=20, genres=OPEN13 + ("tracks",))
+    services = make_services(
+        find_models_fn=lambda: list(models),
+        train_fn=train,
+        prepare_fn=lambda folder, mel_preset, progress: fakes.fake_summary(("tracks",)),
+        export_model_fn=install,
+    )
+    window = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+        window.start_background_work()
+    tab = window.train_tab
+    tab.form.init_combo.setCurrentIndex(1)  # fine-tune the 13-genre model
+    tab.form.set_folder(str(tmp_path))
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    window.fake_train = train
+    return window
+
+
+def test_previews_show_the_folder_genres_first_and_the_user_picks_them(qtbot, fine_tune_window):
+    window = fine_tune_window
+    tab = window.train_tab
+    previews = tab.monitor.previews
+    assert previews.genre_button.isEnabled()
+    assert list(previews.genre_actions)[0] == "tracks"
+    assert "your folder" in previews.genre_actions["tracks"].text()
+    assert previews.chosen_genres() == ["tracks", "ambient", "blues", "chiptune"]  # the folder's first
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    assert window.fake_train.configs[-1].preview_count == 14  # far enough to reach "tracks", 14th genre
+    assert previews.shown_genres() == ["tracks", "ambient", "blues", "chiptune"]
+    assert previews.buttons[0].text() == "Play tracks"
+
+    for genre in ("ambient", "blues", "chiptune", "jazz"):  # the user picks tracks and jazz
+        previews.genre_actions[genre].trigger()
+    assert previews.chosen_genres() == ["tracks", "jazz"]
+    assert previews.shown_genres() == ["tracks", "jazz"]
+    assert [b.text() for b in previews.buttons if b.isVisibleTo(previews)] == ["Play tracks", "Play jazz"]
+    previews.buttons[0].click()
+    playback = window.services.playback
+    assert playback.tag == "preview" and playback.state == "playing"
+    assert np.array_equal(window.services.fake_player.audio, previews.preview.audio[13])  # the tracks preview
+    playback.stop()
+
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()  # the next run keeps the choice
+    assert previews.shown_genres() == ["tracks", "jazz"]
+
+
+def test_open_in_generate_selects_the_trained_genre(qtbot, fine_tune_window):
+    window = fine_tune_window
+    tab = window.train_tab
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    qtbot.waitUntil(tab.open_button.isEnabled, timeout=3000)
+    with qtbot.waitSignal(window.services.catalog.models_changed, timeout=5000):
+        tab.open_button.click()
+    qtbot.wait(20)
+    controls = window.generate_tab.controls
+    choice = controls.current_choice()
+    assert window.tabs.currentWidget() is window.generate_tab
+    assert str(choice.model.path) == tab.trained_model and choice.genre == "tracks"
+    assert controls.genre_combo.currentIndex() == 26  # 27th in the list: after the 13 bundled genres
+    assert window.generate_tab.generate_button.isEnabled()  # ready to Generate
