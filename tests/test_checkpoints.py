@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 
@@ -198,3 +199,22 @@ def test_find_models_lists_bundled_first_with_names_and_cards(tmp_path):
     assert house.preset == PRESET and house.genres == GENRES
     assert models[-1].card_markdown_path is None
     assert checkpoints.find_models([tmp_path / "missing"]) == []
+
+
+def test_a_model_rebuilds_from_its_stored_architecture_not_todays_defaults(tmp_path):
+    architecture = {"channels": [96, 64, 32], "z_dim": 16, "embed_dim": 24}
+    generator = get_preset("melodygan-cond").make_generator(MEL, len(GENRES), architecture)
+    meta = dataclasses.replace(make_meta(), architecture=generator.architecture())
+    checkpoints.save_checkpoint(tmp_path / "run", 3, generator.state_dict(), meta)
+    loaded = checkpoints.load_generator(tmp_path / "run")
+    assert loaded.generator.architecture() == architecture and loaded.generator.z_dim == 16
+    stored = json.loads((tmp_path / "run" / "step_00000003" / "meta.json").read_text())
+    assert stored["format_version"] == 2 and stored["architecture"] == architecture
+
+
+def test_bundled_models_of_both_formats_load():
+    from melodygan_desktop.paths import bundled_checkpoints_dir
+
+    old = checkpoints.load_generator(bundled_checkpoints_dir() / "melodygan-cond-open13")
+    assert old.meta.architecture == {} and old.meta.preset == "melodygan-cond"  # format 1: the defaults
+    assert old.generator.architecture()["channels"] == [192, 160, 128, 64]

@@ -110,6 +110,7 @@ class ConditionalGenerator(Generator):
             fixed_frames=None,
             output_activation="sigmoid",
         )
+        self.shape = {"channels": list(channels), "z_dim": z_dim, "embed_dim": embed_dim}
         self.upsampling = 2 ** (len(channels) - 1)
         self.genre_embedding = nn.Embedding(n_genres, embed_dim)
         nn.init.normal_(self.genre_embedding.weight, 0.0, 1.0)
@@ -125,6 +126,10 @@ class ConditionalGenerator(Generator):
             rate //= 2
             margin += 2 * rate
         self.margin = margin + 1
+
+    def architecture(self) -> dict:
+        """Constructor arguments, stored in meta.json so the model rebuilds whatever the defaults become."""
+        return dict(self.shape)
 
     def latent_length(self, frames: int) -> int:
         if frames < 1:
@@ -206,12 +211,31 @@ class ProjectionDiscriminator(Discriminator):
         return score
 
 
-def conditional_generator(mel: MelConfig, n_genres: int) -> ConditionalGenerator:
-    return ConditionalGenerator(mel, n_genres)
+def _ints(architecture: dict | None, key: str, default: tuple[int, ...], count: tuple[int, int]) -> tuple:
+    """``architecture[key]``: a tuple of ``count`` = (min, max) ints in 1..1024; ``default`` when absent."""
+    if not architecture or key not in architecture:
+        return default
+    value = architecture[key]
+    values = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if not (count[0] <= len(values) <= count[1]) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in values
+    ):
+        raise ValueError(f"architecture {key} = {value!r} is out of range")
+    return values
 
 
-def projection_discriminator(mel: MelConfig, n_genres: int) -> ProjectionDiscriminator:
-    return ProjectionDiscriminator(mel, n_genres)
+def conditional_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None):
+    """``architecture`` (meta.json): ``channels`` (2-6 widths), ``z_dim``, ``embed_dim``; else defaults."""
+    return ConditionalGenerator(
+        mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
+        z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
+    )
+
+
+def projection_discriminator(mel: MelConfig, n_genres: int, architecture: dict | None = None):
+    channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
+    return ProjectionDiscriminator(mel, n_genres, channels=channels)
 
 
 __all__ = [

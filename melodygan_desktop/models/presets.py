@@ -57,16 +57,16 @@ class Preset:
     build_discriminator: Callable[[MelConfig, int], Discriminator]
     notes: tuple[str, ...] = ()
     latent: bool = False
+    shaped: bool = False  # builders take an ``architecture`` dict (our presets; the papers' shapes are fixed)
 
     def make_generator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None) -> Generator:
-        """The inference generator; ``architecture`` (from meta.json) rebuilds a saved model's exact shape
-        (latent presets only; the paper presets are fixed by their papers)."""
-        if self.latent:
+        """The inference generator; ``architecture`` (from meta.json) rebuilds a saved model's exact shape."""
+        if self.shaped:
             return self.build_generator(mel, n_genres, architecture)  # type: ignore[call-arg]
         return self.build_generator(mel, n_genres)
 
     def make_discriminator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None):
-        if self.latent:
+        if self.shaped:
             return self.build_discriminator(mel, n_genres, architecture)  # type: ignore[call-arg]
         return self.build_discriminator(mel, n_genres)
 
@@ -212,6 +212,7 @@ def _build_presets() -> dict[str, Preset]:
             build_generator=conditional.conditional_generator,
             build_discriminator=conditional.projection_discriminator,
             notes=preset_notes.COND_NOTES,
+            shaped=True,
         ),
         Preset(
             name="melodygan-latent",
@@ -235,6 +236,7 @@ def _build_presets() -> dict[str, Preset]:
             build_discriminator=latent.latent_critic,
             notes=preset_notes.LATENT_NOTES,
             latent=True,
+            shaped=True,
         ),
     ]
     return {preset.name: preset for preset in presets}

@@ -26,11 +26,11 @@ from .clock import TrainingClock
 from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
-from .latent_data import encode_data, run_codec
+from .latent_data import encode_data
 from .pack import is_pack, read_pack
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .run_lock import run_folder_lock
-from .setup import load_resume_state, make_meta, start_from_checkpoint, training_state
+from .setup import load_resume_state, make_meta, run_networks, start_from_checkpoint, training_state
 from .step import build_state, run_generator, sample_latent, train_step
 
 #: Training clips are kept on the GPU when they take at most this share of its free memory.
@@ -97,9 +97,10 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     genres += [g for g in data.genres if g not in genres]
     if stored is not None and resuming:
         genres = _stored_genres(run_dir, genres)
-    codec, architecture = None, None
-    if preset.latent:
-        codec, architecture = run_codec(config, base_model, run_dir, resuming, mel)
+    stored_architecture = _stored_extra(run_dir).get("architecture") if resuming else None
+    codec, architecture = run_networks(config, preset, mel, len(genres), base_model, run_dir, resuming,
+                                       stored_architecture)
+    if codec is not None:
         data = encode_data(data, codec, context.device)
     if stored is None:  # record the values in force, so later preset changes cannot alter this run
         config = dataclasses.replace(
@@ -216,11 +217,15 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
             metrics_log.close()
 
 
-def _stored_genres(run_dir: Path, fallback: list[str]) -> list[str]:
+def _stored_extra(run_dir: Path) -> dict:
+    """What ``config.json`` records beside the settings (genres, architecture, ...)."""
     import json
 
-    payload = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    stored = list(payload.get("genres", fallback))
+    return json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+
+
+def _stored_genres(run_dir: Path, fallback: list[str]) -> list[str]:
+    stored = list(_stored_extra(run_dir).get("genres", fallback))
     missing = [g for g in fallback if g not in stored]
     if missing:
         raise TrainingError(

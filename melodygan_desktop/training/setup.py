@@ -44,6 +44,23 @@ def make_meta(state: GanState, mel, genres: list[str], step: int) -> CheckpointM
     )
 
 
+def run_networks(config, preset, mel, n_genres: int, base_model, run_dir: Path, resuming: bool,
+                 stored_architecture: dict | None) -> tuple[torch.nn.Module | None, dict | None]:
+    """(codec or None, architecture) of a run: latent presets take both from ``run_codec``; the others
+    resume with the run's recorded shape, fine-tune with the base model's, and otherwise record today's
+    defaults, so that neither resuming nor the saved models depend on later changes of a preset."""
+    from .latent_data import run_codec
+
+    if preset.latent:
+        return run_codec(config, base_model, run_dir, resuming, mel)
+    architecture = stored_architecture if resuming else None
+    if architecture is None and base_model is not None and not resuming:
+        architecture = dict(base_model.meta.architecture) or None
+    if architecture is None and preset.shaped:
+        architecture = preset.make_generator(mel, n_genres).architecture()
+    return None, architecture
+
+
 def load_resume_state(
     state: GanState, run_dir: Path, device: torch.device
 ) -> tuple[int, str, dict[str, float]]:

@@ -27,6 +27,7 @@ def test_all_presets_listed():
         "techno-wgan-clip",
         "techno-wgan-gp",
         "melodygan-cond",
+        "melodygan-latent",
     }
 
 
@@ -101,7 +102,9 @@ def test_builds_and_maps_z_to_mel_shape(name, clip):
             generator.latent_shape(frames + 1)
     with torch.no_grad():
         fake = generator(z, _genre_weights(generator, labels))
-        scores = discriminator(fake, labels if preset.conditional else None)
+        # A latent preset's critic scores what its sequence generator makes, as in training.
+        judged = generator.sequence(z, _genre_weights(generator, labels)) if preset.latent else fake
+        scores = discriminator(judged, labels if preset.conditional else None)
     assert fake.shape == (BATCH, 1, 128, frames)
     assert torch.isfinite(fake).all()
     unit = generator.to_unit(fake)
@@ -124,12 +127,15 @@ def test_one_training_step(name):
     mel = preset.mel
     generator = preset.build_generator(mel, N_GENRES)
     discriminator = preset.build_discriminator(mel, N_GENRES)
+    frames = mel.frames
+    if preset.latent:  # trained in latent space: the sequence generator against the latent critic
+        generator, frames = generator.sequence, generator.sequence.frames
     opt_g = _optimizer(preset, generator.parameters(), preset.lr_g)
     opt_d = _optimizer(preset, discriminator.parameters(), preset.lr_d)
     labels = torch.tensor([1, 0])
     d_labels = labels if preset.conditional else None
-    real = generator.from_unit(torch.rand(BATCH, 1, mel.n_mels, mel.frames))
-    z = torch.randn(BATCH, *generator.latent_shape(mel.frames))
+    real = generator.from_unit(torch.rand(BATCH, 1, generator.n_mels, frames))
+    z = torch.randn(BATCH, *generator.latent_shape(frames))
     options = {"silence": generator.silence, "scale": 2.0 if generator.output_activation == "tanh" else 1.0}
 
     with torch.no_grad():
