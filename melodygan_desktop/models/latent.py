@@ -167,8 +167,8 @@ class LatentCritic(Discriminator):
 
     def forward(self, x: torch.Tensor, genres: torch.Tensor | None = None) -> torch.Tensor:
         self.check_input(x)
-        # Summed, not averaged, over time (BigGAN): with spectral norm capping every layer's gain at 1, a mean
-        # of small latent differences kept real and generated scores within 0.01 (hinge loss stuck at 2.0).
+        # Summed, not averaged, over time (BigGAN's global sum pooling): spectral norm caps every layer's gain
+        # at 1, and a mean over time shrinks the score differences further (see the preset's notes).
         pooled = self.features(x[:, 0]).sum(dim=-1)
         score = self.linear(pooled)[:, 0]
         if genres is not None:
