@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,44 @@ def write_pack(
     return path
 
 
+#: Arrays a pack holds, and the most bytes any one of them may take once decompressed (checked on the
+#: header, before anything is decompressed: a small file cannot ask for gigabytes).
+ARRAYS = ("header", "train_mels", "train_labels", "train_tracks", "val_mels", "val_labels", "val_tracks")
+MAX_HEADER_BYTES = 1 << 20
+
+
+def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of each array in the pack, read from the .npy headers inside the zip."""
+    headers = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in ARRAYS:
+                raise PackError(f"{path}: unexpected member {info.filename!r}")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read = np.lib.format.read_array_header_2_0 if version == (2, 0) else \
+                    np.lib.format.read_array_header_1_0
+                shape, _, dtype = read(member)
+            headers[name] = (shape, dtype)
+    missing = [name for name in ARRAYS if name not in headers]
+    if missing:
+        raise PackError(f"{path}: not a MELodyGAN data pack (missing {', '.join(missing)})")
+    return headers
+
+
+def _check_sizes(path: Path, headers) -> None:
+    for name, (shape, dtype) in headers.items():
+        if dtype.hasobject:
+            raise PackError(f"{path}: {name} holds Python objects: refused")
+        limit = MAX_HEADER_BYTES if name == "header" else MAX_CLIPS * 128 * 2600 * 8
+        if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > limit:
+            raise PackError(f"{path}: {name} {shape} is larger than any pack this app writes")
+    clips = sum(headers[name][0][0] if headers[name][0] else 0 for name in ("train_mels", "val_mels"))
+    if clips > MAX_CLIPS:
+        raise PackError(f"{path}: more than {MAX_CLIPS} clips")
+
+
 def _clipset(archive, prefix: str, mel: MelConfig, n_genres: int, where: Path) -> ClipSet:
     mels, labels, tracks = (archive[f"{prefix}_{name}"] for name in ("mels", "labels", "tracks"))
     if mels.dtype != np.uint8 or mels.ndim != 3 or mels.shape[1:] != (mel.n_mels, mel.frames):
@@ -126,6 +165,9 @@ def read_pack(path: str | os.PathLike[str], mel: MelConfig | None = None) -> tup
     """The prepared data and mel settings stored in ``path``; ``mel``, if given, must match the pack's."""
     path = Path(path)
     try:
+        if not path.is_file():
+            raise PackError(f"{path}: not a regular file")
+        _check_sizes(path, _array_headers(path))
         with np.load(path, allow_pickle=False) as archive:
             try:
                 header = json.loads(archive["header"].tobytes().decode("utf-8"))
@@ -146,14 +188,11 @@ def read_pack(path: str | os.PathLike[str], mel: MelConfig | None = None) -> tup
             genres = header.get("genres")
             if not isinstance(genres, list) or not genres or not all(isinstance(g, str) for g in genres):
                 raise PackError(f"{path}: genres must be a list of names")
-            shapes = [archive[name].shape for name in ("train_mels", "val_mels")]
-            if sum(shape[0] for shape in shapes) > MAX_CLIPS:
-                raise PackError(f"{path}: more than {MAX_CLIPS} clips")
             train = _clipset(archive, "train", stored, len(genres), path)
             val = _clipset(archive, "val", stored, len(genres), path)
     except PackError:
         raise
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise PackError(f"{path}: cannot be read as a data pack ({exc})") from None
     if len(train) == 0:
         raise PackError(f"{path}: holds no training clips")

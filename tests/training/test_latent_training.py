@@ -169,6 +169,26 @@ def test_hostile_packs_are_refused(prepared, tmp_path, damage):
         read_pack(path)
 
 
+def test_a_pack_claiming_huge_arrays_is_refused_before_decompressing(prepared, tmp_path):
+    import io
+    import zipfile
+
+    path = write_pack(prepared, SHORT_MEL, tmp_path / "data.npz")
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bomb, "w") as out:
+        for info in source.infolist():
+            if info.filename == "train_mels.npy":
+                header = io.BytesIO()
+                np.lib.format.write_array_header_1_0(
+                    header, {"descr": "|u1", "fortran_order": False, "shape": (10**7, 128, 87)}
+                )
+                out.writestr(info.filename, header.getvalue())  # the header alone: no data follows
+            else:
+                out.writestr(info.filename, source.read(info.filename))
+    with pytest.raises(PackError, match="larger than any pack|more than"):
+        read_pack(bomb)
+
+
 def test_cli_prepare_pack_then_codec_train(genre_folder, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MELODYGAN_HOME", str(tmp_path / "home"))
     pack = tmp_path / "p.npz"
