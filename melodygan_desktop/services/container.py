@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject
 
+from melodygan_desktop.config import TrainConfig
 from melodygan_desktop.services.catalog import ModelCatalog
 from melodygan_desktop.services.core import CoreOptions
 from melodygan_desktop.services.generation import GenerateFunction, GenerationService
@@ -26,6 +27,8 @@ PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
 ExportModelFunction = Callable[[Path, str, str], Path]  # checkpoint, folder name, display name
 InvertPreviewFunction = Callable[[np.ndarray, str], np.ndarray]
+ListRunsFunction = Callable[[], list[Any]]  # unfinished runs (core.RunInfo), newest first
+ResumeConfigFunction = Callable[[Path, int, str, int], TrainConfig]  # run folder, steps, device, threads
 
 
 @dataclass
@@ -40,6 +43,8 @@ class AppServices:
     write_audio_fn: WriteAudioFunction
     export_model_fn: ExportModelFunction
     invert_preview_fn: InvertPreviewFunction
+    list_runs_fn: ListRunsFunction
+    resume_config_fn: ResumeConfigFunction
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stop playback, ask training to stop and wait for background work (window close)."""
@@ -64,6 +69,8 @@ def build_services(
     write_audio_fn: WriteAudioFunction | None = None,
     export_model_fn: ExportModelFunction | None = None,
     invert_preview_fn: InvertPreviewFunction | None = None,
+    list_runs_fn: ListRunsFunction | None = None,
+    resume_config_fn: ResumeConfigFunction | None = None,
 ) -> AppServices:
     """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
     from melodygan_desktop.services import core
@@ -80,4 +87,6 @@ def build_services(
         write_audio_fn=write_audio_fn or core.write_audio,
         export_model_fn=export_model_fn or core.export_trained_model,
         invert_preview_fn=invert_preview_fn or core.invert_preview,
+        list_runs_fn=list_runs_fn or core.unfinished_runs,
+        resume_config_fn=resume_config_fn or core.resume_config,
     )

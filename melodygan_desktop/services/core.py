@@ -6,7 +6,9 @@ pass fakes with the same signatures instead.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ from melodygan_desktop.config import TrainConfig
 from melodygan_desktop.training.events import DataSummary, Event
 
 Progress = Callable[..., None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,22 @@ class CoreOptions:
     default_method: str
     presets: dict[str, PresetInfo]
     band_hz: dict[str, np.ndarray] = field(default_factory=dict)  # mel preset -> (n_mels,) band centres
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """An unfinished training run that can be resumed: its folder, what it trains and how far it got."""
+
+    path: Path
+    data_dir: str
+    preset: str
+    step: int
+    steps: int
+    init_from: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name} · step {self.step} / {self.steps}"
 
 
 def core_available(module: str = "melodygan_desktop.inference") -> bool:
@@ -92,6 +112,45 @@ def find_models(folders: Iterable[Path] | None = None) -> list[Any]:
     from melodygan_desktop import checkpoints
 
     return list(checkpoints.find_models([Path(f) for f in (folders or model_folders())]))
+
+
+def unfinished_runs(runs_dir: Path | None = None) -> list[RunInfo]:
+    """Runs under ``runs_dir`` (default the user's) with a checkpoint short of their step count, newest
+    first. Folders that are not readable runs are left out (logged)."""
+    from melodygan_desktop.checkpoints import latest_checkpoint
+    from melodygan_desktop.training.run_folder import read_run_config
+
+    root = Path(runs_dir) if runs_dir is not None else paths.runs_dir()
+    if not root.is_dir():
+        return []
+    found: list[tuple[float, RunInfo]] = []
+    for folder in root.iterdir():
+        if not folder.is_dir() or not (folder / "config.json").is_file():
+            continue
+        try:
+            stored = read_run_config(folder)
+            latest = latest_checkpoint(folder)
+            if stored is None or latest is None:
+                continue
+            step = int(latest.name.rsplit("_", 1)[-1])
+            modified = latest.stat().st_mtime
+        except Exception:  # an unreadable folder is not offered; the others still are
+            log.warning("not offering %s for resuming", folder, exc_info=True)
+            continue
+        if step < stored.steps:
+            info = RunInfo(folder, stored.data_dir, stored.preset, step, stored.steps, stored.init_from)
+            found.append((modified, info))
+    return [info for _, info in sorted(found, key=lambda item: -item[0])]
+
+
+def resume_config(run_dir: Path, steps: int, device: str, threads: int) -> TrainConfig:
+    """The stored settings of ``run_dir`` with this machine's device and threads and ``steps`` in all."""
+    from melodygan_desktop.training.run_folder import read_run_config
+
+    stored = read_run_config(Path(run_dir))
+    if stored is None:
+        raise ValueError(f"{run_dir}: not a run folder (no config.json)")
+    return dataclasses.replace(stored, steps=int(steps), device=device, threads=int(threads))
 
 
 def train(config: TrainConfig, run_dir: Path, should_stop: Callable[[], bool]) -> Iterator[Event]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -22,6 +22,7 @@ from melodygan_desktop.services.core import PresetInfo
 
 DEVICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple GPU (MPS)", "mps"))
 DEFAULT_STEPS = 2000  # a few minutes per hundred steps on a laptop CPU: enough to hear a small folder's style
+RUN_PREFIX = "run:"  # Start-from data of an unfinished run to resume (model entries hold the model's path)
 
 
 def paper_tag(paper: str) -> str:
@@ -49,6 +50,8 @@ class TrainForm(QWidget):
         super().__init__(parent)
         self.presets: dict[str, PresetInfo] = {}
         self.models: list[Any] = []
+        self.runs: list[Any] = []  # unfinished runs (services.core.RunInfo), newest first
+        self.preferred_start: str | None = None  # the remembered Start-from choice, until the user picks
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("A folder of tracks: one sub-folder per genre (or drop it here)")
         self.browse_button = QPushButton("Choose…")
@@ -62,7 +65,10 @@ class TrainForm(QWidget):
         self.preset_info.setWordWrap(True)
         self.init_combo = QComboBox()
         self.init_combo.addItem("New model (from scratch)", None)
-        self.init_combo.setToolTip("Fine-tuning starts from a model's generator; its preset is then fixed")
+        self.init_combo.setToolTip(
+            "Fine-tuning starts from a model's generator (its preset is then fixed); resuming continues an "
+            "unfinished run where it stopped, with its own settings"
+        )
         self.device_combo = QComboBox()
         for label, value in DEVICES:
             self.device_combo.addItem(label, value)
@@ -101,6 +107,7 @@ class TrainForm(QWidget):
         )
         self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
         self.init_combo.currentIndexChanged.connect(self._on_init_changed)
+        self.init_combo.currentIndexChanged.connect(self._forget_preferred)
         self.defaults_button.clicked.connect(self.apply_preset_defaults)
 
     # -- choices
@@ -117,11 +124,24 @@ class TrainForm(QWidget):
 
     def set_models(self, models: list[Any]) -> None:
         """Models that can be fine-tuned (all installed ones), keeping the current selection."""
-        current = self.init_combo.currentData()
         self.models = list(models)
+        self._fill_start_from()
+
+    def set_runs(self, runs: list[Any]) -> None:
+        """Unfinished runs that can be resumed, keeping the current selection."""
+        self.runs = list(runs)
+        self._fill_start_from()
+
+    def _fill_start_from(self) -> None:
+        current = self.init_combo.currentData() or self.preferred_start
         self.init_combo.blockSignals(True)
         while self.init_combo.count() > 1:
             self.init_combo.removeItem(1)
+        for run in self.runs:
+            self.init_combo.addItem(f"Resume {run.label} ({run.preset})", RUN_PREFIX + str(run.path))
+            self.init_combo.setItemData(
+                self.init_combo.count() - 1, f"{run.path}\ndata: {run.data_dir}", Qt.ItemDataRole.ToolTipRole
+            )
         for model in self.models:
             origin = "bundled" if model.bundled else "yours"
             self.init_combo.addItem(f"Fine-tune {model.name} ({model.preset}, {origin})", str(model.path))
@@ -129,6 +149,20 @@ class TrainForm(QWidget):
         self.init_combo.setCurrentIndex(max(index, 0))
         self.init_combo.blockSignals(False)
         self._on_init_changed()
+
+    def _forget_preferred(self, *args) -> None:
+        self.preferred_start = None  # the user chose: their choice is kept from now on
+
+    def start_from(self) -> str | None:
+        """The Start-from choice as it is remembered: None, a model's path, or ``"run:<run folder>"``."""
+        return self.init_combo.currentData()
+
+    def resume_run(self) -> Any | None:
+        """The unfinished run chosen to resume, or None."""
+        data = self.init_combo.currentData()
+        if not data or not str(data).startswith(RUN_PREFIX):
+            return None
+        return next((run for run in self.runs if str(run.path) == data[len(RUN_PREFIX) :]), None)
 
     def preset(self) -> PresetInfo | None:
         return self.presets.get(self.preset_combo.currentData())
@@ -141,7 +175,9 @@ class TrainForm(QWidget):
         self.folder_changed.emit(folder)
 
     def init_from(self) -> str | None:
-        return self.init_combo.currentData()
+        """The model to fine-tune from (None for a new model or a resumed run)."""
+        data = self.init_combo.currentData()
+        return None if not data or str(data).startswith(RUN_PREFIX) else data
 
     def device(self) -> str:
         return str(self.device_combo.currentData())
@@ -168,11 +204,25 @@ class TrainForm(QWidget):
     def _on_init_changed(self, *args) -> None:
         path = self.init_from()
         model = next((m for m in self.models if str(m.path) == path), None)
-        if model is not None:
-            index = self.preset_combo.findData(model.preset)
+        run = self.resume_run()
+        fixed = model.preset if model is not None else (run.preset if run is not None else None)
+        if fixed is not None:
+            index = self.preset_combo.findData(fixed)
             if index >= 0:
                 self.preset_combo.setCurrentIndex(index)
-        self.preset_combo.setEnabled(model is None)
+        if run is not None:  # a resumed run keeps its folder, preset and recipe; only the step count grows
+            self.steps_spin.setValue(max(run.steps, self.steps_spin.minimum()))
+            if self.folder() != run.data_dir:
+                self.set_folder(run.data_dir)
+        self._set_run_fields_enabled(run is None)
+        self.preset_combo.setEnabled(fixed is None)
+
+    def _set_run_fields_enabled(self, enabled: bool) -> None:
+        for widget in (
+            self.folder_edit, self.browse_button, self.batch_spin, self.lr_g_spin, self.lr_d_spin,
+            self.defaults_button,
+        ):
+            widget.setEnabled(enabled)
 
     def set_editable(self, editable: bool) -> None:
         for widget in (
@@ -187,7 +237,9 @@ class TrainForm(QWidget):
             self.defaults_button,
         ):
             widget.setEnabled(editable)
-        self.preset_combo.setEnabled(editable and self.init_from() is None)
+        self.preset_combo.setEnabled(editable and self.init_from() is None and self.resume_run() is None)
+        if editable and self.resume_run() is not None:
+            self._set_run_fields_enabled(False)
 
     def run_name(self) -> str:
         preset = self.preset()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, 
 from melodygan_desktop import paths
 from melodygan_desktop.config import MEL_PRESETS, TrainConfig
 from melodygan_desktop.services.container import AppServices
+from melodygan_desktop.services.errors import user_message
 from melodygan_desktop.services.jobs import Job
 from melodygan_desktop.services.training_session import IDLE, PAUSED, RUNNING
 from melodygan_desktop.threads import default_threads
@@ -26,6 +27,7 @@ from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 PREVIEW_TAG = "preview"
 DEFAULT_PRESET = "melodygan-cond"  # genre-conditional: one model for every genre, with morphing
+MAX_PREVIEWS = 64  # the most previews a run draws (each is a clip generated and inverted)
 
 
 class TrainTab(QWidget):
@@ -78,6 +80,7 @@ class TrainTab(QWidget):
         self.form.steps_spin.setValue(
             services.settings.value("train/steps", self.form.steps_spin.value(), int)
         )
+        self.form.preferred_start = services.settings.value("train/start_from", "", str) or None
         device = self.form.device_combo.findData(services.settings.value("train/device", "auto", str))
         self.form.device_combo.setCurrentIndex(max(device, 0))
         self._update_buttons()
@@ -91,6 +94,7 @@ class TrainTab(QWidget):
         self.services.catalog.models_changed.connect(
             lambda choices: self.form.set_models(self.services.catalog.models)
         )
+        self.services.catalog.models_changed.connect(lambda choices: self.refresh_runs())
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(session.stop)
@@ -181,8 +185,16 @@ class TrainTab(QWidget):
         self._update_preview_genres()
 
     # -- preview genres
+    def refresh_runs(self) -> None:
+        """List the unfinished runs (off the GUI thread) so Start from offers to resume them."""
+        if self.services.training.is_active:
+            return
+        job = self.services.jobs.submit("list runs", lambda progress: self.services.list_runs_fn())
+        job.result.connect(lambda runs: not self.services.training.is_active and self.form.set_runs(runs))
+
     def _base_model(self):
-        path = self.form.init_from()
+        run = self.form.resume_run()
+        path = run.init_from if run is not None else self.form.init_from()
         return next((m for m in self.form.models if str(m.path) == path), None) if path else None
 
     def run_genres(self) -> list[str]:
@@ -220,7 +232,7 @@ class TrainTab(QWidget):
         chosen = [genre for genre in self.monitor.previews.chosen_genres() if genre in genres]
         if not chosen:
             return DEFAULT_PREVIEWS
-        return 1 + max(genres.index(genre) for genre in chosen)
+        return min(MAX_PREVIEWS, 1 + max(genres.index(genre) for genre in chosen))
 
     def _summary_done(self, job: Job) -> None:
         if job is self._summary_job:
@@ -251,8 +263,19 @@ class TrainTab(QWidget):
     def start(self) -> bool:
         if self.services.training.is_active or self.summary.summary is None:
             return False
-        config = self.training_config()
-        run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
+        run = self.form.resume_run()
+        if run is not None:  # the run's own settings; this machine's device and threads, and the step count
+            try:
+                config = self.services.resume_config_fn(
+                    run.path, self.form.steps_spin.value(), self.form.device(), default_threads()
+                )
+            except Exception as exc:
+                self.errors.report("Cannot resume this run", user_message(exc))
+                return False
+            run_dir = Path(run.path)
+        else:
+            config = self.training_config()
+            run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
         self.trained_model = None
         self.trained_genres = list(self.summary.summary.genres)
         self._run_label = f"{Path(config.data_dir).name} · {config.preset} · {time.strftime('%d %b %H:%M')}"
@@ -265,7 +288,8 @@ class TrainTab(QWidget):
             )
         self.save_settings()
         self.services.training.start(config, run_dir)
-        self.status_message.emit(f"Training {config.preset} in {run_dir}")
+        verb = "Resuming" if run is not None else "Training"
+        self.status_message.emit(f"{verb} {config.preset} in {run_dir}")
         return True
 
     def toggle_pause(self) -> None:
@@ -286,6 +310,7 @@ class TrainTab(QWidget):
     def _on_finished(self, event: Finished) -> None:
         self.monitor.on_finished(event)
         self.status_message.emit(self.monitor.rate_label.text())
+        self.refresh_runs()  # a stopped run can be resumed; a resumed one may be complete now
         if event.checkpoint and event.reason != "failed":
             self._install_model(Path(event.checkpoint), f"{self._run_label} · step {event.step}")
         self._update_buttons()
@@ -349,5 +374,6 @@ class TrainTab(QWidget):
         settings.set_value("train/folder", self.form.folder())
         settings.set_value("train/steps", self.form.steps_spin.value())
         settings.set_value("train/device", self.form.device())
+        settings.set_value("train/start_from", self.form.start_from() or "")
         if self.form.preset() is not None:
             settings.set_value("train/preset", self.form.preset().name)

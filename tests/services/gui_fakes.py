@@ -249,3 +249,11 @@ class FakeTrain:
                 yield Preview(step, mels, genres, SAMPLE_RATE, audio)
         yield CheckpointSaved(self.steps, checkpoint)
         yield Finished(self.steps, "completed", "", checkpoint)
+
+
+def fake_resume_config(run_dir: Path, steps: int, device: str, threads: int) -> TrainConfig:
+    """``resume_config_fn``: the settings a run in ``run_dir`` would have stored."""
+    return TrainConfig(
+        data_dir=str(Path(run_dir).parent / "music"), preset="melodygan-cond", steps=steps, batch_size=16,
+        device=device, threads=threads,
+    )

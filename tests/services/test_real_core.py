@@ -82,3 +82,26 @@ def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_
     assert abs(take.duration_seconds - 5.0) < 0.05 and take.mel.shape[0] == len(take.band_hz) == 128
     assert take.band_hz[0] < take.band_hz[-1] and abs(take.frame_seconds - 512 / 22050) < 1e-9
     assert progress[-1] == 1.0 and take.metadata["seed"] == "4"
+
+
+def test_unfinished_runs_are_found_and_their_settings_kept_for_resuming(tmp_path):
+    from melodygan_desktop.training.run_folder import write_run_config
+
+    runs = tmp_path / "runs"
+
+    def run(name: str, steps: int, saved: int) -> None:
+        folder = runs / name
+        write_run_config(folder, TrainConfig(data_dir=str(tmp_path / "music"), steps=steps, batch_size=3), {})
+        step = folder / f"step_{saved:08d}"
+        step.mkdir(parents=True)
+        (step / "generator.safetensors").write_bytes(b"")
+        (step / "meta.json").write_text("{}")
+
+    run("stopped", 2000, 520)
+    run("done", 100, 100)
+    (runs / "not-a-run").mkdir()
+    found = core.unfinished_runs(runs)
+    assert [(info.path.name, info.step, info.steps) for info in found] == [("stopped", 520, 2000)]
+    assert found[0].label == "stopped · step 520 / 2000" and found[0].data_dir == str(tmp_path / "music")
+    config = core.resume_config(found[0].path, 3000, "cpu", 1)
+    assert (config.steps, config.device, config.batch_size) == (3000, "cpu", 3)

@@ -264,3 +264,73 @@ def test_open_in_generate_selects_the_trained_genre(qtbot, fine_tune_window):
     assert str(choice.model.path) == tab.trained_model and choice.genre == "tracks"
     assert controls.genre_combo.currentIndex() == 26  # 27th in the list: after the 13 bundled genres
     assert window.generate_tab.generate_button.isEnabled()  # ready to Generate
+
+
+def test_start_from_is_remembered(qtbot, make_services, tmp_path):
+    from melodygan_desktop.services.settings import AppSettings
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    def open_window():
+        services = make_services(settings=AppSettings(tmp_path / "kept.ini"))
+        window = MainWindow(services, show_dialogs=False)
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+            window.start_background_work()
+        qtbot.wait(50)
+        return window
+
+    first = open_window()
+    first.train_tab.form.init_combo.setCurrentIndex(2)  # fine-tune "My techno"
+    chosen = first.train_tab.form.init_from()
+    assert chosen.endswith("mine")
+    first.close()
+    second = open_window()
+    form = second.train_tab.form
+    assert form.init_from() == chosen and form.preset().name == "techno-dcgan1"  # not back to "New model"
+    second.close()
+
+
+def test_unfinished_runs_are_listed_and_resumed(qtbot, make_services, tmp_path, fakes):
+    from melodygan_desktop.services.core import RunInfo
+    from melodygan_desktop.services.settings import AppSettings
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    music = tmp_path / "music"
+    music.mkdir()
+    folder = tmp_path / "runs" / "20250101-120000-music-melodygan-cond"
+    run = RunInfo(folder, str(music), "melodygan-cond", 520, 2000)
+    resumed = []
+
+    def resume_config(run_dir, steps, device, threads):
+        resumed.append((run_dir, steps))
+        return fakes.fake_resume_config(run_dir, steps, device, threads)
+
+    train = fakes.FakeTrain(steps=30)
+    services = make_services(
+        settings=AppSettings(tmp_path / "runs.ini"),
+        list_runs_fn=lambda: [run],
+        resume_config_fn=resume_config,
+        train_fn=train,
+    )
+    window = MainWindow(services, show_dialogs=False)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+        window.start_background_work()
+    form = window.train_tab.form
+    qtbot.waitUntil(lambda: form.init_combo.count() == 4, timeout=3000)  # new, the run, two models
+    labels = [form.init_combo.itemText(i) for i in range(form.init_combo.count())]
+    assert labels[1].startswith("Resume 20250101-120000-music-melodygan-cond · step 520 / 2000")
+    form.init_combo.setCurrentIndex(1)
+    assert form.resume_run() == run and form.init_from() is None
+    assert form.folder() == str(music) and form.steps_spin.value() == 2000
+    assert not form.preset_combo.isEnabled() and not form.folder_edit.isEnabled()
+    tab = window.train_tab
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    with qtbot.waitSignal(services.training.finished, timeout=5000):
+        tab.start_button.click()
+    assert resumed == [(run.path, 2000)]
+    assert services.training.run_dir == run.path  # the same folder: the core continues from its checkpoint
+    window.close()
+    assert services.settings.value("train/start_from", "", str) == f"run:{run.path}"
