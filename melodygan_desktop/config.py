@@ -30,7 +30,10 @@ def _check_type(name: str, value: Any, annotation: Any) -> Any:
             try:
                 return _check_type(name, value, arg)
             except ConfigError as exc:
-                errors.append(str(exc))
+                errors.append((arg, str(exc)))
+        real = [message for arg, message in errors if arg is not type(None)]
+        if value is not None and len(real) == 1:  # "X | None" given an X that is wrong: say what is wrong
+            raise ConfigError(real[0])
         raise ConfigError(f"{name}: {value!r} matches none of {annotation}")
     if annotation is type(None):
         if value is not None:
@@ -81,7 +84,8 @@ def from_dict(cls: type[T], data: Any) -> T:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(f"{cls.__name__}: unknown key(s) {', '.join(unknown)}")
+        shown = ", ".join(repr(key)[1:-1] for key in unknown[:10])  # repr: control characters escaped
+        raise ConfigError(f"{cls.__name__}: unknown key(s) {shown[:400]}")
     kwargs = {key: _check_type(f"{cls.__name__}.{key}", value, hints[key]) for key, value in data.items()}
     try:
         return cls(**kwargs)
@@ -100,6 +104,37 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
     return value
+
+
+#: Sane ranges, checked when a config is built (from code, a preset, config.json or meta.json).
+SAMPLE_RATE_RANGE = (8_000, 192_000)
+N_FFT_RANGE = (16, 16_384)
+N_MELS_RANGE = (1, 512)
+MAX_CLIP_SECONDS = 60.0
+DB_RANGE = (-300.0, 100.0)
+#: Mel values in one clip (n_mels x frames): 60-s clips at the paper's settings are 330 k.
+MAX_CLIP_VALUES = 4_000_000
+MAX_STEPS = 100_000_000
+MAX_BATCH_SIZE = 1024
+MAX_EVERY = 100_000_000
+MAX_KEEP_LAST = 10_000
+MAX_PREVIEWS = 64
+MAX_THREADS = 4096
+MAX_MINUTES = 10_000_000.0
+MAX_SEED = 2**63 - 1
+
+
+def _in_range(
+    name: str, value: float, low: float, high: float, *, unit: str = "", low_open: bool = False
+) -> None:
+    """Raise ``ConfigError`` naming the bounds unless ``low <= value <= high`` (``low < value`` if open)."""
+    ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        def show(number: float) -> str:
+            return str(number) if isinstance(number, int) else f"{number:g}"
+
+        bound = f"above {show(low)}" if low_open else f"at least {show(low)}"
+        raise ConfigError(f"{name} must be {bound} and at most {show(high)}{unit}, got {show(value)}{unit}")
 
 
 @dataclass(frozen=True)
@@ -126,12 +161,20 @@ class MelConfig:
     db_ceil: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0 or self.n_fft <= 0 or self.hop_length <= 0 or self.n_mels <= 0:
-            raise ConfigError("MelConfig: sample_rate, n_fft, hop_length and n_mels must be positive")
-        if self.hop_length > self.n_fft:
-            raise ConfigError("MelConfig: hop_length must not exceed n_fft")
-        if self.clip_seconds <= 0:
-            raise ConfigError("MelConfig: clip_seconds must be positive")
+        # Ranges first: a tampered meta.json or preset must fail here, before anything is allocated.
+        _in_range("MelConfig.sample_rate", self.sample_rate, *SAMPLE_RATE_RANGE, unit=" Hz")
+        _in_range("MelConfig.n_fft", self.n_fft, *N_FFT_RANGE)
+        _in_range("MelConfig.hop_length", self.hop_length, 1, self.n_fft)
+        _in_range("MelConfig.n_mels", self.n_mels, *N_MELS_RANGE)
+        _in_range("MelConfig.clip_seconds", self.clip_seconds, 0.0, MAX_CLIP_SECONDS, unit=" s",
+                  low_open=True)
+        _in_range("MelConfig.db_floor", self.db_floor, *DB_RANGE)
+        _in_range("MelConfig.db_ceil", self.db_ceil, *DB_RANGE)
+        if self.n_mels * self.frames > MAX_CLIP_VALUES:
+            raise ConfigError(
+                f"MelConfig: one clip would be {self.n_mels} x {self.frames} mel values, more than "
+                f"{MAX_CLIP_VALUES:,} (raise hop_length or lower clip_seconds)"
+            )
         if self.db_ceil <= self.db_floor:
             raise ConfigError("MelConfig: db_ceil must be above db_floor")
         top = self.sample_rate / 2
@@ -209,21 +252,27 @@ class TrainConfig:
     codec: str | None = None  # melodygan-latent: the mel codec folder of a new run (None: the bundled one)
 
     def __post_init__(self) -> None:
-        if self.steps <= 0:
-            raise ConfigError("TrainConfig: steps must be positive")
-        if self.batch_size is not None and self.batch_size <= 0:
-            raise ConfigError("TrainConfig: batch_size must be positive")
+        _in_range("TrainConfig: steps", self.steps, 1, MAX_STEPS)
+        if self.batch_size is not None:
+            _in_range("TrainConfig: batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if value is not None:
+                _in_range(f"TrainConfig: {name}", value, 0.0, 1.0, low_open=True)
+        _in_range("TrainConfig: threads", self.threads, 0, MAX_THREADS)
+        _in_range("TrainConfig: seed", self.seed, -MAX_SEED, MAX_SEED)
+        _in_range("TrainConfig: keep_last", self.keep_last, 1, MAX_KEEP_LAST)
+        _in_range("TrainConfig: preview_count", self.preview_count, 1, MAX_PREVIEWS)
+        for name in ("checkpoint_every", "log_every", "preview_every"):
+            _in_range(f"TrainConfig: {name}", getattr(self, name), 1, MAX_EVERY)
+        if self.max_grad_norm <= 0:
+            raise ConfigError("TrainConfig: max_grad_norm must be positive")
+        if self.max_minutes is not None:
+            _in_range("TrainConfig: max_minutes", self.max_minutes, 0.0, MAX_MINUTES, low_open=True)
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise ConfigError(f"TrainConfig: unknown device {self.device!r} (auto, cpu, cuda, mps)")
-        if self.threads < 0:
-            raise ConfigError("TrainConfig: threads must be >= 0 (0 = torch default)")
-        for name in ("checkpoint_every", "keep_last", "log_every", "preview_every"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"TrainConfig: {name} must be positive")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError("TrainConfig: val_fraction must be in [0, 1)")
-        if self.max_minutes is not None and not self.max_minutes > 0:
-            raise ConfigError("TrainConfig: max_minutes must be positive")
         if self.budget_clock not in BUDGET_CLOCKS:
             raise ConfigError(
                 f"TrainConfig: unknown budget_clock {self.budget_clock!r} ({', '.join(BUDGET_CLOCKS)})"
@@ -236,6 +285,9 @@ def field_names(cls: type) -> list[str]:
 
 __all__ = [
     "BUDGET_CLOCKS",
+    "MAX_BATCH_SIZE",
+    "MAX_CLIP_SECONDS",
+    "SAMPLE_RATE_RANGE",
     "ConfigError",
     "MEL_PRESETS",
     "MelConfig",

@@ -28,6 +28,10 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
      ".caf", ".w64", ".rf64"}
 )
 NonFinitePolicy = Literal["error", "zero"]
+#: Sample rates a file may have (Hz). Below 8 kHz is not music the models can learn from, and a header
+#: claiming 1 Hz would make a 6-s file read as 73 hours; above 768 kHz no real recording exists.
+MIN_FILE_RATE = 8_000
+MAX_FILE_RATE = 768_000
 
 
 
@@ -88,6 +92,18 @@ def _open(path: str | os.PathLike[str]) -> sf.SoundFile:
     if sound_file.samplerate <= 0 or sound_file.channels <= 0:
         sound_file.close()
         raise AudioReadError(path, "invalid header (no sample rate or channels)")
+    if sound_file.samplerate < MIN_FILE_RATE:
+        rate = sound_file.samplerate
+        sound_file.close()
+        raise AudioReadError(path, f"sample rate {rate} Hz is below {MIN_FILE_RATE // 1000} kHz")
+    if sound_file.samplerate > MAX_FILE_RATE:
+        rate = sound_file.samplerate
+        sound_file.close()
+        raise AudioReadError(path, f"sample rate {rate} Hz is above {MAX_FILE_RATE // 1000} kHz")
+    if sound_file.channels > 256:
+        channels = sound_file.channels
+        sound_file.close()
+        raise AudioReadError(path, f"invalid header ({channels} channels)")
     return sound_file
 
 
@@ -228,6 +244,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 __all__ = [
+    "MAX_FILE_RATE",
+    "MIN_FILE_RATE",
     "SUPPORTED_EXTENSIONS",
     "WAV_COMMENT_LIMIT",
     "WRITABLE_FORMATS",

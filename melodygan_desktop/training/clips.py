@@ -17,6 +17,8 @@ import torch
 
 from melodygan_desktop.config import MelConfig
 
+#: At most this many bytes of clips are reserved up front from what a header claims (more grow as decoded).
+MAX_RESERVED_BYTES = 256 << 20
 #: Clips quieter than this (RMS after removing the DC offset, dB re full scale) count as silence.
 SILENCE_DBFS = -60.0
 #: ``front_end(clip, out)``: one clip (clip_samples,) float32 -> its mel (n_mels, frames) float16 in [0, 1],
@@ -111,6 +113,27 @@ def _too_short(seconds: float, mel: MelConfig) -> str:
     return f"too short: {seconds:.2f} s, one clip needs {mel.clip_seconds:g} s"
 
 
+def _too_short_decoded(decoded: float, claimed: float | None, mel: MelConfig) -> str:
+    """The header promised a clip's worth, but fewer samples could be decoded (a truncated file)."""
+    if claimed is None or claimed < mel.clip_seconds:
+        return _too_short(decoded, mel)
+    return (f"too short: only {decoded:.2f} s of audio could be decoded (the header claims {claimed:.2f} s: "
+            f"truncated?), one clip needs {mel.clip_seconds:g} s")
+
+
+class _Counted:
+    """Passes blocks through and counts their samples (what was really decoded)."""
+
+    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
+        self.blocks = blocks
+        self.samples = 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for block in self.blocks:
+            self.samples += int(np.size(block))
+            yield block
+
+
 def _looks_like_text(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:
@@ -156,10 +179,12 @@ def file_to_mels(
         # Resampling can move the length by a sample or two: only reject clearly short files early.
         if duration is not None and duration < mel.clip_seconds - 0.05:
             raise UnusableFileError(_too_short(duration, mel), cacheable=True)
-        blocks = audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds)
+        blocks = _Counted(audio_io.iter_audio_blocks(path, mel.sample_rate, block_seconds=block_seconds))
         # Written in place, never stacked at the end: a long file's mels are held once, not twice.
         # Resampling may add a sample or two, hence the spare clip; an unknown length starts small and grows.
+        # A header's claim reserves at most MAX_RESERVED_BYTES: more is allocated only as audio is decoded.
         capacity = int(duration * mel.sample_rate) // clip_samples + 1 if duration is not None else 8
+        capacity = max(1, min(capacity, MAX_RESERVED_BYTES // (2 * mel.n_mels * mel.frames)))
         mels = np.empty((capacity, mel.n_mels, mel.frames), dtype=np.float16)
         clips = silent = kept = 0
         for clip in cut_clips(blocks, clip_samples):
@@ -178,7 +203,8 @@ def file_to_mels(
         reason = _decode_reason(exc, path)
         raise UnusableFileError(reason, cacheable="NaN" in reason) from None
     if clips == 0:
-        raise UnusableFileError(_too_short(duration if duration is not None else 0.0, mel), cacheable=True)
+        decoded = blocks.samples / mel.sample_rate
+        raise UnusableFileError(_too_short_decoded(decoded, duration, mel), cacheable=True)
     if not kept:
         reason = f"silent: all {clips} clip(s) below {SILENCE_DBFS:g} dBFS (after removing DC offset)"
         raise UnusableFileError(reason, cacheable=True)
