@@ -55,18 +55,18 @@ def genre_weights(model: LoadedModel, genre: str | Mapping[str, float]) -> tuple
     """Weights over the model's genres and a label: ``"jazz"`` or ``{"jazz": 0.7, "rock": 0.3}`` (a morph)."""
     genres = list(model.meta.genres)
     requested = {genre: 1.0} if isinstance(genre, str) else dict(genre)
-    weights = np.zeros(len(genres), dtype=np.float32)
+    weights = np.zeros(len(genres), dtype=np.float64)  # float64: a weight like 1e39 cannot overflow to inf
     for name, weight in requested.items():
         if name not in genres:
             raise UnknownGenreError(
                 f"unknown genre {name!r} for model {model.name}; choose one of: {', '.join(genres)}"
             )
-        if not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"genre weight for {name!r} must be a non-negative number, got {weight}")
+        if not math.isfinite(weight) or weight < 0 or weight > 1e6:
+            raise ValueError(f"genre weight for {name!r} must be a number from 0 to 1e6, got {weight}")
         weights[genres.index(name)] += weight
     if weights.sum() <= 0:
         raise ValueError("genre weights must not all be zero")
-    weights /= weights.sum()
+    weights = (weights / weights.sum()).astype(np.float32)
     parts = [f"{genres[i]} {weights[i]:.0%}" for i in np.argsort(-weights) if weights[i] > 0]
     label = genres[int(np.argmax(weights))] if len(parts) == 1 else " + ".join(parts)
     return weights, label

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 APP_DIR_NAME = "MELodyGAN"
 
+#: Characters that act on a terminal or reorder text instead of being shown: C0 and C1 controls (ESC starts
+#: the sequences that clear the screen or set the window title), DEL, zero-width and bidirectional marks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_NEWLINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
-def display_text(text: str) -> str:
-    """``text`` safe to print or show: bytes of a file name that are not valid UTF-8 (held by Python as
-    surrogate escapes) appear as U+FFFD, instead of making a terminal write fail or vanishing in a widget."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def display_text(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` (a file name, a genre from meta.json, a tag, an error naming them) safe to print or show.
+
+    Control characters are written as visible escapes (ESC as ``\\x1b``, a bidi override as ``\\u202e``),
+    so an untrusted string can never clear a terminal, set its title or hide part of a line; bytes of a
+    file name that are not valid UTF-8 (held by Python as surrogate escapes) appear as U+FFFD. With
+    ``keep_newlines`` a multi-line message keeps its line breaks (every other control is still escaped).
+    """
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return (_NEWLINES if keep_newlines else _CONTROL).sub(_escape, text)
+
+
+class EscapingFormatter(logging.Formatter):
+    """A log formatter whose messages show control characters escaped (file names and meta.json strings
+    reach the log too); line breaks of multi-line messages and tracebacks are kept."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return display_text(super().format(record), keep_newlines=True)
 
 
 def user_data_dir() -> Path:

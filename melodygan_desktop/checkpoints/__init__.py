@@ -4,7 +4,13 @@ Save atomically with keep-last-N, load with every field and tensor checked, expo
 Nothing read from a checkpoint is ever unpickled into arbitrary objects.
 """
 
-from melodygan_desktop.checkpoints.catalog import ModelInfo, export_checkpoint, find_models
+from melodygan_desktop.checkpoints.catalog import (
+    ModelInfo,
+    check_model_name,
+    export_checkpoint,
+    find_models,
+    model_folder,
+)
 from melodygan_desktop.checkpoints.load import LoadedModel, build_generator, load_generator, read_weights
 from melodygan_desktop.checkpoints.meta import (
     CARD_NAME,
@@ -42,6 +48,7 @@ __all__ = [
     "LoadedModel",
     "ModelInfo",
     "build_generator",
+    "check_model_name",
     "export_checkpoint",
     "find_models",
     "latest_checkpoint",
@@ -50,6 +57,7 @@ __all__ = [
     "load_training_state",
     "meta_from_dict",
     "meta_to_dict",
+    "model_folder",
     "read_meta",
     "read_weights",
     "resolve_checkpoint_dir",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,9 +19,12 @@ from safetensors.torch import save_file
 
 from melodygan_desktop.checkpoints.files import (
     TMP_SUFFIX,
+    app_folder_problem,
     atomic_write_bytes,
     fsync_dir,
     fsync_file,
+    make_tmp_folder,
+    read_regular_bytes,
     sha256_file,
     swap_in_folder,
 )
@@ -37,6 +41,41 @@ from melodygan_desktop.checkpoints.meta import (
 from melodygan_desktop.checkpoints.store import STEP_PATTERN
 
 _log = logging.getLogger(__name__)
+
+#: A model name is a name, never a path: no separators, no leading dot, no control characters.
+MAX_NAME_CHARS = 100
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can be a model's folder name inside the models folder, else ``CheckpointError``.
+
+    Names are names, never paths: ``../keep``, ``/abs/dir``, ``a/b``, ``.``, ``..``, hidden (``.x``) names,
+    control characters and names over 100 characters are refused, so an export can only write inside the
+    models folder.
+    """
+    from melodygan_desktop.paths import display_text
+
+    stripped = name.strip()
+    if (
+        not stripped
+        or stripped != name
+        or len(name) > MAX_NAME_CHARS
+        or name.startswith(".")
+        or name.endswith(TMP_SUFFIX)
+        or _BAD_NAME.search(name)
+    ):
+        raise CheckpointError(
+            f"{display_text(name)!r} is not a model name: use a plain name (no '/', '\\', leading '.', "
+            f"'.tmp' ending or control characters, at most {MAX_NAME_CHARS} characters)"
+        )
+    return name
+
+
+def model_folder(models_dir: str | os.PathLike[str], name: str) -> Path:
+    """The folder of the model ``name`` inside ``models_dir`` (``name`` checked by ``check_model_name``)."""
+    return Path(models_dir).expanduser() / check_model_name(name)
+
 
 #: How deep ``find_models`` looks below each folder (models/<name>/ and runs/<run>/step_X/ are 1-2 deep).
 MAX_SEARCH_DEPTH = 3
@@ -70,8 +109,10 @@ def export_checkpoint(
 
     ``src`` is fully validated first. ``card`` is Markdown written as ``card.md`` (else the source's card.md
     is copied); ``name`` sets the card name shown in model lists. An existing ``dst_dir`` is replaced only
-    with ``overwrite``; ``card_fields`` (plain JSON, e.g. ``genre_kinds``) are merged into meta.json's card;
-    ``half`` stores the weights as float16 (half the size; loaded back into float32 networks).
+    with ``overwrite``, and only when it is a model folder this app made (``files.app_folder_problem``):
+    an ordinary folder of the user's files is never replaced. ``card_fields`` (plain JSON, e.g.
+    ``genre_kinds``) are merged into meta.json's card; ``half`` stores the weights as float16 (half the
+    size; loaded back into float32 networks).
     The copy is written beside ``dst_dir`` and renamed into place, so a failure (disk
     full, read-only folder) raises ``CheckpointError`` and leaves any previous model untouched.
     """
@@ -80,20 +121,28 @@ def export_checkpoint(
     dst = Path(dst_dir).expanduser()
     if dst.resolve() == source.resolve():
         raise CheckpointError(f"{dst}: export destination is the source checkpoint itself")
-    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not overwrite:
-        raise CheckpointError(f"{dst}: already exists; choose another name or folder")
+    if os.path.lexists(dst) and not (dst.is_dir() and not dst.is_symlink() and not any(dst.iterdir())):
+        if not overwrite:
+            raise CheckpointError(f"{dst}: already exists; choose another name or folder")
+        problem = app_folder_problem(dst)
+        if problem is not None:
+            raise CheckpointError(
+                f"{dst}: refusing to replace it: it {problem}, so it is not a model folder this app made "
+                "(--force replaces only those); choose another name or folder"
+            )
     if name or card_fields:
         fields = {**(card_fields or {}), **({"name": name} if name else {})}
         meta = dataclasses.replace(meta, card={**meta.card, **fields})
     card_text = card
     if card_text is None and (source / CARD_NAME).is_file():
-        card_text = (source / CARD_NAME).read_text(encoding="utf-8", errors="replace")
-    tmp = dst.with_name(f"{dst.name}{TMP_SUFFIX}")
+        try:
+            card_text = read_regular_bytes(source / CARD_NAME, 1 << 20).decode("utf-8", errors="replace")
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"{source / CARD_NAME}: cannot be read ({exc})") from None
+    tmp = None
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
+        tmp = make_tmp_folder(dst)  # a fresh name: never an existing folder of the user's
         if half:
             state = loaded.generator.state_dict()
             tensors = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
@@ -110,11 +159,17 @@ def export_checkpoint(
             atomic_write_bytes(tmp / CARD_NAME, card_text.encode("utf-8"))
         fsync_dir(tmp)
         swap_in_folder(tmp, dst)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"could not export to {dst}: {exc.strerror or exc}") from exc
+    except (OSError, RuntimeError, ValueError) as exc:  # safetensors reports a full disk as its own error
+        from melodygan_desktop.checkpoints.store import is_disk_full
+
+        full = "disk full: " if is_disk_full(exc, dst.parent) else ""  # before the clean-up frees space
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or str(exc).strip()[:200] or type(exc).__name__
+        raise CheckpointError(f"{full}could not export to {dst}: {reason}") from exc
     except CheckpointError:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dst
 

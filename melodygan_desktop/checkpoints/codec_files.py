@@ -16,7 +16,14 @@ import torch
 from safetensors.torch import save_file
 
 from melodygan_desktop import __version__
-from melodygan_desktop.checkpoints.files import atomic_write_bytes, fsync_dir, sha256_file
+from melodygan_desktop.checkpoints.files import (
+    atomic_write_bytes,
+    check_replaceable,
+    fsync_dir,
+    read_regular_bytes,
+    sha256_file,
+    unique_tmp_path,
+)
 from melodygan_desktop.checkpoints.load import check_weights, load_generator, read_weights, verify_sha256
 from melodygan_desktop.checkpoints.meta import FORMAT as GENERATOR_FORMAT
 from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, META_NAME, CheckpointError
@@ -37,9 +44,9 @@ def default_codec_dir() -> Path:
 
 def _is_generator_folder(folder: Path) -> bool:
     try:
-        meta = json.loads((folder / META_NAME).read_bytes()[:MAX_META_BYTES])
+        meta = json.loads(read_regular_bytes(folder / META_NAME, MAX_META_BYTES))
         return meta.get("format") == GENERATOR_FORMAT
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return False
 
 
@@ -52,11 +59,14 @@ def save_codec(
     half: bool = False,
 ) -> Path:
     """Write the codec into ``folder`` (created); the weights first, then meta.json naming their hash.
-    ``half`` stores float16 weights (half the size; loaded back into a float32 codec)."""
+    ``half`` stores float16 weights (half the size; loaded back into a float32 codec). ``folder`` must be
+    new, empty, or a folder this app wrote (``FileExistsError`` otherwise): an ordinary folder of the
+    user's files is never written into."""
     folder = Path(folder)
+    check_replaceable(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / CODEC_WEIGHTS
-    tmp = folder / f"{CODEC_WEIGHTS}.{os.getpid()}.tmp"
+    tmp = unique_tmp_path(weights)
     dtype = torch.float16 if half else torch.float32
     state = codec.state_dict()
     tensors = {name: value.detach().to(dtype).cpu().contiguous() for name, value in state.items()}
@@ -84,13 +94,13 @@ def read_codec_meta(folder: str | os.PathLike[str]) -> tuple[CodecShape, MelConf
     """(shape, mel settings, whole meta dict) of a codec folder; ``CheckpointError`` if anything is off."""
     path = Path(folder) / META_NAME
     try:
-        if not path.is_file():
+        if not path.exists():
             raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a mel codec folder")
-        if path.stat().st_size > MAX_META_BYTES:
-            raise CheckpointError(f"{path}: too large for a meta.json")
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_regular_bytes(path, MAX_META_BYTES).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError:
+        raise CheckpointError(f"{path}: too large for a meta.json") from None
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not isinstance(data, dict) or data.get("format") != CODEC_FORMAT:

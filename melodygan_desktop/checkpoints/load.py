@@ -17,7 +17,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from melodygan_desktop.checkpoints.files import sha256_file
+from melodygan_desktop.checkpoints.files import open_regular, sha256_file
 from melodygan_desktop.checkpoints.meta import (
     META_NAME,
     WEIGHTS_NAME,
@@ -57,9 +57,9 @@ def build_generator(
 def _check_header(path: Path) -> None:
     """Refuse files that are not safetensors before handing them to the parser, with a useful name."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a named pipe is refused, never blocked on
             head = handle.read(9)
-        size = path.stat().st_size
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(head) == 9:
@@ -127,7 +127,7 @@ def load_generator(path: str | os.PathLike[str], device: str | torch.device = "c
     folder = resolve_checkpoint_dir(path)
     meta = read_meta(folder)
     weights_path = folder / WEIGHTS_NAME
-    if not weights_path.is_file():
+    if not weights_path.exists():  # anything else there (a pipe) is refused when it is read
         raise CheckpointError(f"{folder}: no {WEIGHTS_NAME}")
     verify_sha256(weights_path, meta.sha256)
     tensors = read_weights(weights_path)

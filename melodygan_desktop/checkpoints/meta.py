@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from melodygan_desktop import __version__
+from melodygan_desktop.checkpoints.files import NotRegularFileError, read_regular_bytes
 from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
+from melodygan_desktop.paths import display_text
 
 FORMAT = "melodygan-generator"
 FORMAT_VERSION = 2  # 2 adds "architecture"; version-1 files (no architecture) still load
@@ -25,6 +27,14 @@ CARD_NAME = "card.md"
 MAX_META_BYTES = 1 << 20
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: Sane bounds for what a meta.json may describe (checked before anything is built or allocated).
+MAX_GENRES = 1024
+MAX_GENRE_CHARS = 100
+MAX_STEP = 10**12
+#: Sub-objects of ``architecture`` and the ints each holds (range-checked by the shapes' own from_dict).
+#: melodygan-latent's shapes, then melodygan-cond's widths and sizes (integers or lists of integers).
+_ARCHITECTURE_KEYS = ("codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 class CheckpointError(Exception):
@@ -126,29 +136,75 @@ def validate_meta(meta: CheckpointMeta, where: str, *, require_sha: bool = True)
         raise CheckpointError(f"{where}: unknown preset {meta.preset!r} (this app knows {', '.join(names)})")
     if not meta.genres:
         raise CheckpointError(f"{where}: genres must list at least one genre")
+    if len(meta.genres) > MAX_GENRES:
+        raise CheckpointError(f"{where}: {len(meta.genres)} genres, at most {MAX_GENRES} are allowed")
     if any(not genre.strip() for genre in meta.genres) or len(set(meta.genres)) != len(meta.genres):
-        raise CheckpointError(f"{where}: genres must be distinct, non-empty names, got {list(meta.genres)}")
-    if meta.step < 0:
-        raise CheckpointError(f"{where}: step must be >= 0, got {meta.step}")
+        shown = display_text(repr(list(meta.genres))[:300])
+        raise CheckpointError(f"{where}: genres must be distinct, non-empty names, got {shown}")
+    for genre in meta.genres:
+        if len(genre) > MAX_GENRE_CHARS or _CONTROL.search(genre):
+            raise CheckpointError(
+                f"{where}: genre name {display_text(genre[:MAX_GENRE_CHARS])} is not a plain name "
+                f"(control characters, or over {MAX_GENRE_CHARS} characters)"
+            )
+    name = meta.card.get("name")
+    if isinstance(name, str) and (len(name) > 200 or _CONTROL.search(name)):
+        raise CheckpointError(f"{where}: card name {display_text(name[:200])} holds control characters")
+    if not 0 <= meta.step <= MAX_STEP:
+        raise CheckpointError(f"{where}: step must be in 0..{MAX_STEP}, got {meta.step}")
     if (require_sha or meta.sha256) and not _SHA256.match(meta.sha256):
         raise CheckpointError(f"{where}: sha256 must be 64 lower-case hex digits, got {meta.sha256!r}")
     _check_json_plain(meta.card, where)
     _check_json_plain(meta.architecture, where)
+    check_architecture(meta.architecture, where)
     return meta
+
+
+def check_architecture(architecture: dict[str, Any], where: str) -> None:
+    """Only known keys: ``codec`` / ``sequence`` objects of integers, each within the shape's own bounds;
+    the conditional model's sizes as integers (or up to 6 of them) in 1..1024."""
+    from melodygan_desktop.models.codec import CodecShape
+    from melodygan_desktop.models.latent import SequenceShape
+
+    unknown = sorted(set(architecture) - set(_ARCHITECTURE_KEYS))
+    if unknown:
+        raise CheckpointError(f"{where}: unknown architecture key(s) {display_text(', '.join(unknown))}")
+    for key in ("channels", "critic_channels", "z_dim", "embed_dim"):
+        if key not in architecture:
+            continue
+        value = architecture[key]
+        values = value if isinstance(value, list) else [value]
+        if not 1 <= len(values) <= 6 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in values
+        ):
+            raise CheckpointError(f"{where}: architecture.{key} must be 1-6 integers in 1..1024")
+    for key, shape in (("codec", CodecShape), ("sequence", SequenceShape)):
+        if key not in architecture:
+            continue
+        value = architecture[key]
+        if not isinstance(value, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+        ):
+            raise CheckpointError(f"{where}: architecture.{key} must be an object of integers")
+        try:
+            shape.from_dict(value)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{where}: architecture.{key}: {display_text(str(exc))}") from None
 
 
 def read_meta(folder: str | Path) -> CheckpointMeta:
     """Read and validate ``folder/meta.json`` (does not touch the weights)."""
     path = Path(folder) / META_NAME
     try:
-        size = path.stat().st_size
-        if size > MAX_META_BYTES:
-            raise CheckpointError(f"{path}: {size} bytes is too large for a meta.json")
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular_bytes(path, MAX_META_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a MELodyGAN checkpoint folder") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except NotRegularFileError as exc:
+        raise CheckpointError(f"{path}: {exc.strerror}: refused") from None
+    except ValueError:
+        raise CheckpointError(f"{path}: over {MAX_META_BYTES} bytes, too large for a meta.json") from None
     except RecursionError:
         raise CheckpointError(f"{path}: JSON nested too deeply") from None
     except OSError as exc:

@@ -27,7 +27,9 @@ def configure_logging(log_dir: Path | None = None, level: int = logging.INFO) ->
     handler = logging.handlers.RotatingFileHandler(
         log_path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
+    # Escaping: file names and meta.json strings in messages never write control characters to the log.
+    layout = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+    handler.setFormatter(paths.EscapingFormatter(layout))
     handler._melodygan_file = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)

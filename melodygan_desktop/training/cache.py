@@ -12,17 +12,25 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from melodygan_desktop.checkpoints.files import (
+    check_regular,
+    create_exclusive,
+    read_regular_bytes,
+    unique_tmp_path,
+)
 from melodygan_desktop.config import MelConfig, to_dict
 
 #: Bump when clip cutting, silence rules or the mel front-end change what an entry would hold.
 CACHE_VERSION = 2
 
 _log = logging.getLogger(__name__)
+_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class ClipCache:
         """The entry for ``key``, or None on a miss or a damaged entry."""
         npy_path, json_path = self._paths(key)
         try:
-            record = json.loads(json_path.read_text(encoding="utf-8"))
+            record = json.loads(read_regular_bytes(json_path, 1 << 20))  # a pipe never blocks the reader
             if not isinstance(record, dict) or record.get("version") != CACHE_VERSION:
                 return None
             seconds = float(record["seconds"])
@@ -81,10 +89,11 @@ class ClipCache:
             if record.get("reason") is not None:
                 reason = str(record["reason"])
                 return CacheEntry(mels=None, seconds=seconds, silent_clips=silent, reason=reason)
+            check_regular(npy_path)
             mels = np.load(npy_path, mmap_mode="r", allow_pickle=False)  # copied once into the ClipSet
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             _log.info("ignoring damaged cache entry %s: %s", json_path, exc)
             return None
         expected = (self.mel.n_mels, self.mel.frames)
@@ -121,17 +130,19 @@ class ClipCache:
         removed = 0
         if not self.directory.is_dir():
             return 0
-        for path in self.directory.iterdir():
-            if path.suffix in (".npy", ".json", ".tmp"):
+        for path in self.directory.iterdir():  # only the cache's own files: <64 hex digits>.npy/.json[...tmp]
+            key = path.name.split(".", 1)[0]
+            if path.suffix in (".npy", ".json", ".tmp") and _KEY.match(key) and not path.is_dir():
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
 
 
 def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    """A fresh temporary name, created exclusively without following symlinks, then renamed into place."""
+    tmp = unique_tmp_path(path)
     try:
-        with open(tmp, "wb") as handle:
+        with create_exclusive(tmp) as handle:
             write(handle)
         os.replace(tmp, path)
     finally:

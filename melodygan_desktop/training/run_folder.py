@@ -15,8 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, TrainConfig, from_dict, to_dict
+from ..checkpoints.files import atomic_write_bytes, read_regular_bytes
+from ..checkpoints.store import write_failure
+from ..config import MAX_THREADS, ConfigError, TrainConfig, from_dict, to_dict
 from .errors import TrainingError
+
+#: Run-folder files larger than this are not ones the app wrote (metrics of a very long run stay far below).
+MAX_RUN_FILE_BYTES = 256 << 20
 
 CONFIG_NAME = "config.json"
 METRICS_NAME = "metrics.jsonl"
@@ -26,15 +31,35 @@ SKIPPED_NAME = "skipped.json"
 FROZEN_ON_RESUME = ("data_dir", "preset", "batch_size", "lr_g", "lr_d", "mel", "seed", "val_fraction")
 
 
+def _write(run_dir: Path, name: str, data: bytes) -> None:
+    """Atomic write of a run-folder file; a failure (a full disk) is one clear ``TrainingError``."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(run_dir / name, data)
+    except OSError as exc:
+        raise TrainingError(write_failure(exc, run_dir, f"could not write {run_dir / name}")) from None
+
+
+def _read_text(path: Path) -> str:
+    """A run-folder file as text: regular files only (a named pipe never blocks), bounded in size."""
+    return read_regular_bytes(path, MAX_RUN_FILE_BYTES).decode("utf-8")
+
+
 def read_run_config(run_dir: Path) -> TrainConfig | None:
     path = run_dir / CONFIG_NAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return from_dict(TrainConfig, data["train"])
-    except (OSError, ValueError, KeyError, ConfigError) as exc:
-        raise TrainingError(f"{path}: not a readable run configuration ({exc})") from None
+        data = json.loads(_read_text(path))
+        train = dict(data["train"])
+        # The thread count is this machine's business (every resume sets it); a folder from a bigger one
+        # keeps loading.
+        if isinstance(train.get("threads"), int) and not isinstance(train["threads"], bool):
+            train["threads"] = max(0, min(train["threads"], MAX_THREADS))
+        return from_dict(TrainConfig, train)
+    except (OSError, ValueError, KeyError, TypeError, ConfigError, RecursionError) as exc:
+        detail = getattr(exc, "strerror", None) or exc
+        raise TrainingError(f"{path}: not a readable run configuration ({detail})") from None
 
 
 def reconcile(stored: TrainConfig, requested: TrainConfig) -> TrainConfig:
@@ -67,11 +92,8 @@ def reconcile(stored: TrainConfig, requested: TrainConfig) -> TrainConfig:
 
 
 def write_run_config(run_dir: Path, config: TrainConfig, extra: dict[str, Any]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
     payload = {"train": to_dict(config), **extra}
-    tmp = run_dir / (CONFIG_NAME + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    os.replace(tmp, run_dir / CONFIG_NAME)
+    _write(run_dir, CONFIG_NAME, json.dumps(payload, indent=2).encode("utf-8"))
 
 
 def write_skipped(run_dir: Path, data_dir: str, skipped: Sequence[tuple[str, str]]) -> None:
@@ -79,16 +101,13 @@ def write_skipped(run_dir: Path, data_dir: str, skipped: Sequence[tuple[str, str
 
     Rewritten (atomically) at each start, so after a resume it describes the folder as it was read then.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "data_dir": str(data_dir),
         "count": len(skipped),
         "skipped": [{"path": str(path), "reason": str(reason)} for path, reason in skipped],
     }
-    tmp = run_dir / (SKIPPED_NAME + ".tmp")
     # ASCII escapes keep file names that are not valid UTF-8 (surrogate-escaped) representable in JSON.
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=True), encoding="ascii")
-    os.replace(tmp, run_dir / SKIPPED_NAME)
+    _write(run_dir, SKIPPED_NAME, json.dumps(payload, indent=2, ensure_ascii=True).encode("ascii"))
 
 
 def read_skipped(run_dir: Path) -> list[tuple[str, str]]:
@@ -96,7 +115,7 @@ def read_skipped(run_dir: Path) -> list[tuple[str, str]]:
     path = Path(run_dir) / SKIPPED_NAME
     if not path.exists():
         return []
-    payload = json.loads(path.read_text(encoding="ascii"))
+    payload = json.loads(_read_text(path))
     return [(item["path"], item["reason"]) for item in payload.get("skipped", [])]
 
 
@@ -104,29 +123,46 @@ class MetricsLog:
     """Appends one JSON line per logged step; on resume, lines past the resumed step are dropped first."""
 
     def __init__(self, run_dir: Path, resume_step: int) -> None:
+        self.run_dir = run_dir
         self.path = run_dir / METRICS_NAME
-        if self.path.exists():
+        if os.path.lexists(self.path):
             self._truncate_after(resume_step)
-        self._file = self.path.open("a", encoding="utf-8")
+        try:  # appended to, never through a planted symlink
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise TrainingError(write_failure(exc, run_dir, f"could not open {self.path}")) from None
+        self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     def _truncate_after(self, step: int) -> None:
         kept = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = read_regular_bytes(self.path, MAX_RUN_FILE_BYTES).decode("utf-8", "replace")
+        except (OSError, ValueError) as exc:
+            detail = getattr(exc, "strerror", None) or exc
+            raise TrainingError(f"{self.path}: not a readable metrics log ({detail})") from None
+        for line in text.splitlines():
             try:
                 if json.loads(line).get("step", 0) <= step:
                     kept.append(line)
-            except ValueError:
+            except (ValueError, AttributeError):
                 continue  # a line cut short by a crash
-        tmp = self.path.with_name(self.path.name + ".tmp")  # a kill mid-rewrite must not lose the history
-        tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        os.replace(tmp, self.path)
+        # A kill mid-rewrite must not lose the history: a temporary file, then an atomic rename.
+        _write(self.run_dir, METRICS_NAME, "".join(f"{line}\n" for line in kept).encode("utf-8"))
 
     def write(self, step: int, values: dict[str, float]) -> None:
-        self._file.write(json.dumps({"step": step, "time": round(time.time(), 3), **values}) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps({"step": step, "time": round(time.time(), 3), **values}) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            message = write_failure(exc, self.run_dir, f"could not append to {self.path}")
+            raise TrainingError(message) from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # a buffered line lost to a full disk was already reported by write()
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, float]]:
@@ -134,7 +170,7 @@ def read_metrics(run_dir: Path) -> list[dict[str, float]]:
     path = Path(run_dir) / METRICS_NAME
     rows = []
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in _read_text(path).splitlines():
             try:
                 rows.append(json.loads(line))
             except ValueError:

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from melodygan_desktop.paths import display_text
+
 #: Fallback when the audio module does not list its extensions; kept in step with ``audio.io``.
 DEFAULT_AUDIO_EXTENSIONS = frozenset(
     {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".snd"}
@@ -32,10 +34,13 @@ class NoUsableAudioError(DataFolderError):
     ):
         self.folder = str(folder)
         self.skipped = tuple(skipped)
-        lines = [f"No usable audio in {self.folder}: {note or 'no audio files found'}."]
+        # File names are untrusted: shown with control characters escaped, one line each.
+        lines = [f"No usable audio in {display_text(self.folder)}: {note or 'no audio files found'}."]
         if self.skipped:
             lines.append(f"{len(self.skipped)} file(s) skipped:")
-            lines.extend(f"  {path}: {reason}" for path, reason in self.skipped[:20])
+            lines.extend(
+                f"  {display_text(path)}: {display_text(reason)}" for path, reason in self.skipped[:20]
+            )
             if len(self.skipped) > 20:
                 lines.append(f"  ... and {len(self.skipped) - 20} more")
         super().__init__("\n".join(lines))
@@ -157,6 +162,8 @@ def label_tracks(root: Path, paths: list[Path]) -> list[Track]:
 
     Files directly in the (stripped) root take the root folder's own name, so a flat folder is one label and
     GTZAN's ``genres_original/<genre>/*.wav`` gives its ten genres when pointed at either level.
+    A genre is a folder name shown as text: control characters in it are escaped (``display_text``), so a
+    label never carries terminal escape sequences into the CLI, the GUI, config.json or a model's meta.json.
     """
     relatives = [path.relative_to(root) for path in paths]
     parents = [rel.parts[:-1] for rel in relatives]
@@ -166,11 +173,12 @@ def label_tracks(root: Path, paths: list[Path]) -> list[Track]:
             if any(part != parts[0] for part in parts):
                 break
             common.append(parts[0])
-    root_name = (root.joinpath(*common).name if common else root.resolve().name) or "audio"
+    root_name = display_text(root.joinpath(*common).name if common else root.resolve().name) or "audio"
     tracks = []
     for path, rel, parent in zip(paths, relatives, parents, strict=True):
         rest = parent[len(common):]
-        tracks.append(Track(path=path, genre=rest[0] if rest else root_name, relative=rel.as_posix()))
+        genre = display_text(rest[0]) if rest else root_name
+        tracks.append(Track(path=path, genre=genre, relative=rel.as_posix()))
     return tracks
 
 
