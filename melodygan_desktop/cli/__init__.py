@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from .. import __version__
+from ..paths import display_text
 from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 
@@ -37,13 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except CliError as exc:
-        print(f"melodygan: error: {exc}", file=sys.stderr)
+        print(f"melodygan: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("melodygan: interrupted", file=sys.stderr)
         return 130
     except known_errors() as exc:
-        print(f"melodygan: error: {exc}", file=sys.stderr)
+        # Messages name files and what they hold: shown with control characters escaped.
+        print(f"melodygan: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+from ..paths import display_text
+from . import arguments as bounded
 from .errors import CliError
 from .progress import Bar
 
@@ -21,21 +23,25 @@ def add_codec(sub) -> None:
     )
     p.add_argument("data", help="folder of tracks (sub-folders = genres) or a data pack (.npz)")
     p.add_argument("-o", "--output", required=True, help="codec folder to write")
-    p.add_argument("--steps", type=int, default=20000, help="optimiser steps (default 20000)")
-    p.add_argument("--max-minutes", type=float, help="stop after this many minutes (wall clock)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--latent-dim", type=int, default=64, help="latent values per 4 frames (default 64)")
-    p.add_argument("--width", type=int, default=256, help="channels of the codec's layers (default 256)")
+    p.add_argument("--steps", type=bounded.STEPS, default=20000, help="optimiser steps (default 20000)")
+    p.add_argument("--max-minutes", type=bounded.MINUTES, help="stop after this many minutes (wall clock)")
+    p.add_argument("--batch-size", type=bounded.CODEC_BATCH, default=32, help="clips per step, 1-4096 (32)")
+    p.add_argument("--latent-dim", type=bounded.LATENT_DIM, default=64,
+                   help="latent values per 4 frames, 4-512 (default 64)")
+    p.add_argument("--width", type=bounded.CODEC_WIDTH, default=256,
+                   help="channels of the codec's layers, 16-1024 (default 256)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    p.add_argument("--threads", type=bounded.THREADS, default=0,
+                   help="torch CPU threads (default: half the cores; at most 4 per core)")
     p.add_argument("--cache-dir", help="mel cache folder (default: the user cache)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=bounded.SEED, default=0)
     p.set_defaults(handler=cmd_codec_train)
 
 
 def cmd_codec_train(args) -> int:
     from .. import paths
     from ..checkpoints.codec_files import save_codec
+    from ..checkpoints.files import check_replaceable
     from ..config import MEL_PRESETS
     from ..models.codec import CodecShape
     from ..threads import set_torch_threads
@@ -44,10 +50,10 @@ def cmd_codec_train(args) -> int:
     from ..training.distributed import resolve_device
     from ..training.pack import is_pack, read_pack
 
-    if args.steps < 1:
-        raise CliError(f"--steps must be at least 1, got {args.steps}")
-    if not 1 <= args.batch_size <= 4096:
-        raise CliError(f"--batch-size must be 1..4096, got {args.batch_size}")
+    try:  # before any training: the output must be new, empty, or a codec folder this app wrote
+        check_replaceable(Path(args.output))
+    except FileExistsError as exc:
+        raise CliError(str(exc.strerror)) from None
     set_torch_threads(args.threads)
     if is_pack(args.data):
         data, mel = read_pack(args.data)
@@ -89,5 +95,5 @@ def cmd_codec_train(args) -> int:
         "device": str(device),
     }
     out = save_codec(last.codec, args.output, mel, metrics)
-    print(f"codec written to {out}: {json.dumps(metrics)}")
+    print(display_text(f"codec written to {out}: {json.dumps(metrics)}"))
     return 0

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 from ..config import BUDGET_CLOCKS
+from ..paths import display_text
+from . import arguments as bounded
+from .arguments import parse_genre
 from .errors import EXIT_FAILURE, CliError
 from .models import model_dirs, model_label, resolve_model
 from .progress import Bar, print_summary, run_training
@@ -18,26 +21,14 @@ def add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate a take and write it as WAV/FLAC/OGG")
     p.add_argument("--genre", required=True, help="a genre of the model, or a morph like 'jazz:0.7,rock:0.3'")
     p.add_argument("--model", help="model name (see 'melodygan list') or checkpoint folder")
-    p.add_argument("--seconds", type=float, default=10.0, help="length in seconds (default 10)")
-    p.add_argument("--seed", type=int, help="random seed (default: random, printed)")
+    p.add_argument("--seconds", type=bounded.TAKE_SECONDS, default=10.0, help="length in seconds, 1-600 (10)")
+    p.add_argument("--seed", type=bounded.SEED, help="random seed (default: random, printed)")
     p.add_argument("--method", help="mel-to-audio method (see 'melodygan list')")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    p.add_argument("--threads", type=bounded.THREADS, default=0,
+                   help="torch CPU threads (default: half the cores; at most 4 per core)")
     p.add_argument("-o", "--output", required=True, help="output file (.wav, .flac or .ogg)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(handler=cmd_generate)
-
-
-def parse_genre(text: str) -> str | dict[str, float]:
-    if ":" not in text:
-        return text
-    weights = {}
-    for part in text.split(","):
-        name, _, weight = part.partition(":")
-        try:
-            weights[name.strip()] = float(weight)
-        except ValueError:
-            raise CliError(f"bad genre weight in {part!r}: write e.g. 'jazz:0.7,rock:0.3'") from None
-    return weights
 
 
 def cmd_generate(args) -> int:
@@ -64,7 +55,9 @@ def cmd_generate(args) -> int:
             progress=lambda f: bar.update_to(round(100 * f)),
         )
     write_audio(output, take.audio, take.sample_rate, metadata=take.metadata)
-    print(f"wrote {output} ({take.genre_label}, seed {seed}, {args.seconds:g} s, model {model.name})")
+    print(display_text(
+        f"wrote {output} ({take.genre_label}, seed {seed}, {args.seconds:g} s, model {model.name})"
+    ))
     return 0
 
 
@@ -75,24 +68,29 @@ def add_train(sub) -> None:
     p.add_argument("--from", dest="init_from", help="fine-tune from this model (name or folder)")
     p.add_argument("--resume", help="continue the run in this folder")
     p.add_argument("--run-dir", help="where to write the run (default: a new folder under the user data)")
-    p.add_argument("--steps", type=int, help="total steps (default 2000)")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr-g", type=float)
-    p.add_argument("--lr-d", type=float)
-    p.add_argument("--clip-seconds", type=float, help="clip length (default: the preset's, 10 or 5 s)")
+    p.add_argument("--steps", type=bounded.STEPS, help="total steps (default 2000)")
+    p.add_argument("--batch-size", type=bounded.BATCH_SIZE, help="clips per step (default: the preset's)")
+    p.add_argument("--lr-g", type=bounded.LEARNING_RATE)
+    p.add_argument("--lr-d", type=bounded.LEARNING_RATE)
+    p.add_argument("--clip-seconds", type=bounded.CLIP_SECONDS,
+                   help="clip length, 0.5-60 (default: the preset's, 10 or 5 s)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=bounded.THREADS, default=0,
+                   help="torch CPU threads (default: half the cores; at most 4 per core)")
+    p.add_argument("--seed", type=bounded.SEED, default=0)
     # Cadences default to TrainConfig's; given with --resume they replace the run's stored ones.
-    p.add_argument("--checkpoint-every", type=int,
+    p.add_argument("--checkpoint-every", type=bounded.EVERY,
                    help=f"steps between checkpoints ({_default('checkpoint_every')})")
-    p.add_argument("--preview-every", type=int, help=f"steps between previews ({_default('preview_every')})")
-    p.add_argument("--keep-last", type=int, help=f"checkpoints kept ({_default('keep_last')})")
-    p.add_argument("--log-every", type=int, help=f"steps between logged losses ({_default('log_every')})")
+    p.add_argument("--preview-every", type=bounded.EVERY,
+                   help=f"steps between previews ({_default('preview_every')})")
+    p.add_argument("--keep-last", type=bounded.KEEP_LAST, help=f"checkpoints kept ({_default('keep_last')})")
+    p.add_argument("--log-every", type=bounded.EVERY,
+                   help=f"steps between logged losses ({_default('log_every')})")
     p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
+    p.add_argument("--val-fraction", type=bounded.FRACTION, default=0.1,
+                   help="tracks held out for validation (0.1)")
     p.add_argument(
-        "--max-minutes", type=float,
+        "--max-minutes", type=bounded.MINUTES,
         help="stop (with a checkpoint) after this much training time, summed over resumes",
     )
     p.add_argument(
@@ -175,14 +173,15 @@ def add_prepare(sub) -> None:
     p = sub.add_parser("prepare", help="decode a folder into the mel cache and report what is usable")
     p.add_argument("data_dir")
     p.add_argument("--preset", default="melodygan-cond", help="whose mel settings to use")
-    p.add_argument("--clip-seconds", type=float)
+    p.add_argument("--clip-seconds", type=bounded.CLIP_SECONDS, help="clip length, 0.5-60 s")
     p.add_argument("--cache-dir")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=bounded.THREADS, default=0)
     p.add_argument("--pack", metavar="FILE.npz",
                    help="also write the prepared clips into one data pack (train on another machine with it)")
-    p.add_argument("--max-clips", type=int,
+    p.add_argument("--max-clips", type=bounded.MAX_CLIPS,
                    help="with --pack: at most this many training clips, as many from each genre")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="tracks held out for validation (0.1)")
+    p.add_argument("--val-fraction", type=bounded.FRACTION, default=0.1,
+                   help="tracks held out for validation (0.1)")
     p.set_defaults(handler=cmd_prepare)
 
 
@@ -203,7 +202,7 @@ def cmd_prepare(args) -> int:
     with Bar(total=None, desc="preparing", unit="file") as bar:
         def progress(done: int, total: int, name: str) -> None:
             bar.total = total
-            bar.set_postfix_str(Path(name).name[-40:])
+            bar.set_postfix_str(display_text(Path(name).name)[-40:])
             bar.update_to(done)
 
         data = prepare_dataset(
@@ -234,9 +233,9 @@ def cmd_list(args) -> int:
         print("  (none installed: train one with 'melodygan train DATA_DIR')")
     for info in models:
         origin = "bundled" if info.bundled else "user"
-        print(f"  {model_label(info)}  [{origin}, {info.preset}]  {info.path}")
+        print(display_text(f"  {model_label(info)}  [{origin}, {info.preset}]  {info.path}"))
         genres = [f"{g} ({info.genre_kinds[g]})" if g in info.genre_kinds else g for g in info.genres]
-        print(f"    genres: {', '.join(genres)}")
+        print(display_text(f"    genres: {', '.join(genres)}"))
     print("presets:")
     for name, preset in PRESETS.items():
         print(f"  {name:18s} {preset.summary}")
@@ -250,7 +249,7 @@ def add_export(sub) -> None:
     p = sub.add_parser("export", help="export a run's newest generator (or a step folder) as a model")
     p.add_argument("source", help="run folder or step folder")
     p.add_argument("destination", nargs="?", help="output folder (default: the user's models folder)")
-    p.add_argument("--name", help="model name (default: the run folder's name)")
+    p.add_argument("--name", help="model name, a plain name, not a path (default: the run folder's name)")
     p.add_argument("--card", help="a Markdown model card to ship with it")
     p.add_argument("--force", action="store_true", help="replace an existing model of that name")
     p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
@@ -260,14 +259,25 @@ def add_export(sub) -> None:
 
 def cmd_export(args) -> int:
     from .. import paths
-    from ..checkpoints import export_checkpoint
+    from ..checkpoints import check_model_name, export_checkpoint, model_folder
+    from ..checkpoints.files import read_regular_bytes
 
     source = Path(args.source)
     if not source.exists():
         raise CliError(f"{source}: no such run or checkpoint folder")
-    name = args.name or source.resolve().name
-    destination = Path(args.destination) if args.destination else paths.user_models_dir() / name
-    card = Path(args.card).read_text(encoding="utf-8") if args.card else None
+    if args.name is not None:
+        check_model_name(args.name)  # names are names, never paths
+    if args.destination:
+        destination = Path(args.destination)
+    else:
+        destination = model_folder(paths.user_models_dir(), args.name or source.resolve().name)
+    card = None
+    if args.card:
+        try:  # a regular file only: a named pipe would block
+            card = read_regular_bytes(Path(args.card), 1 << 20).decode("utf-8")
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise CliError(f"{args.card}: cannot be read as a card ({reason})") from None
     fields = None
     if args.genre_kinds:
         import json
@@ -280,7 +290,7 @@ def cmd_export(args) -> int:
         source, destination, card=card, name=args.name, overwrite=args.force, card_fields=fields,
         half=args.half,
     )
-    print(f"exported {out}")
+    print(display_text(f"exported {out}"))
     return 0
 
 

@@ -31,7 +31,7 @@ def print_summary(summary) -> None:
     print(f"{summary.tracks} tracks, {summary.seconds / 60:.1f} min, {summary.clips} clips "
           f"({summary.cache_hits} from the cache)")
     for genre in summary.genres:
-        print(f"  {genre}: {summary.clips_per_genre.get(genre, 0)} clips")
+        print(f"  {display_text(genre)}: {summary.clips_per_genre.get(genre, 0)} clips")
     if summary.skipped:
         print(f"skipped {len(summary.skipped)} file(s):")
         for path, reason in summary.skipped:
@@ -62,7 +62,7 @@ def run_training(config, run_dir: Path):
                     print_summary(event.data)
                     verb = "resuming" if event.resumed else "training"
                     since = f" from step {event.start_step}" if event.resumed else ""
-                    print(f"{verb} {event.preset} on {event.device} in {event.run_dir}{since}")
+                    print(display_text(f"{verb} {event.preset} on {event.device} in {event.run_dir}{since}"))
                 bar = Bar(total=event.total_steps, initial=event.start_step, desc="training", unit="step",
                           disable=not main)
             elif isinstance(event, StepMetrics) and bar is not None:
@@ -70,7 +70,7 @@ def run_training(config, run_dir: Path):
                 shown = {k: v for k, v in event.losses.items() if not k.endswith("grad_norm")}
                 bar.set_postfix({k: f"{v:.3f}" for k, v in sorted(shown.items())}, refresh=False)
             elif isinstance(event, CheckpointSaved) and _is_main():
-                tqdm.write(f"saved {event.path}", file=sys.stderr)
+                tqdm.write(display_text(f"saved {event.path}"), file=sys.stderr)
             elif isinstance(event, Finished):
                 finished = event
     finally:
@@ -79,9 +79,9 @@ def run_training(config, run_dir: Path):
             bar.close()
     if finished and _is_main():
         detail = f": {finished.message}" if finished.message else ""
-        print(f"{finished.reason} at step {finished.step}{detail}")
+        print(display_text(f"{finished.reason} at step {finished.step}{detail}"))
         if finished.checkpoint:
-            print(f"checkpoint: {finished.checkpoint}")
+            print(display_text(f"checkpoint: {finished.checkpoint}"))
     return finished
 
 
