@@ -84,6 +84,15 @@ def report_markdown(report: dict[str, Any]) -> str:
         "embeddings; the floor is two halves of the real test clips (split by track), the distance of a "
         "method is real clips resynthesised through it.",
     ]
+    if o.get("diversity_ratio") is not None:
+        ratios = {g: v["diversity"]["ratio"] for g, v in report["genres"].items() if v.get("diversity")}
+        ratios = {g: r for g, r in ratios.items() if r is not None}
+        lowest = min(ratios, key=ratios.get) if ratios else None
+        lines.append(
+            f"Diversity: takes of a genre are {percent(o['diversity_ratio'])} as far apart as real clips "
+            "of it (mean pairwise distance of classifier embeddings)"
+            + (f"; lowest: {lowest} ({percent(ratios[lowest])})." if lowest else ".")
+        )
     if model.get("asks_genre", model["conditional"]):
         c = report["confusion"]
         lines += [

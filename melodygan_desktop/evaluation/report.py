@@ -24,6 +24,7 @@ from melodygan_desktop.evaluation.audio_report import audio_measures
 from melodygan_desktop.evaluation.classifier import logits_from_embeddings
 from melodygan_desktop.evaluation.classifier_files import LoadedClassifier, load_classifier
 from melodygan_desktop.evaluation.data import LabelledClips, relabel
+from melodygan_desktop.evaluation.diversity import diversity_by_genre
 from melodygan_desktop.evaluation.frechet import (
     LEDOIT_WOLF,
     balanced_weights,
@@ -207,6 +208,11 @@ def evaluate_model(
                 "floor": floor.counts[genre][0],
             },
         }
+    diversity = asks_genre and diversity_by_genre(
+        embeddings["generated"], asked, emb_real[candidates], labels[candidates], genres
+    )
+    for genre, entry in per_genre.items():
+        entry["diversity"] = diversity["per_genre"][genre] if diversity else None
     overall_generated = mean_present([v["generated_accuracy"] for v in per_genre.values()])
     overall_real = mean_present([v["real_accuracy"] for v in per_genre.values()])
     confusion = np.zeros((len(genres), len(clf.genres)), dtype=np.int64)
@@ -272,6 +278,7 @@ def evaluate_model(
             "kid_generated": generated_kid_overall,
             "kid_floor": floor_kid.overall,
             "kid_resynth": {m: resynth_kid[m].overall for m in methods},
+            "diversity_ratio": diversity["overall_ratio"] if diversity else None,
         },
         "audio": audio,
         "confusion": {"asked": list(genres), "heard": list(clf.genres), "counts": confusion.tolist()},
@@ -283,12 +290,5 @@ def evaluate_model(
     }
 
 
-__all__ = [
-    "REPORT_FORMAT",
-    "REPORT_VERSION",
-    "EvaluationError",
-    "Progress",
-    "check_compatible",
-    "default_methods",
-    "evaluate_model",
-]
+__all__ = ["REPORT_FORMAT", "REPORT_VERSION", "EvaluationError", "Progress", "check_compatible", "default_methods",
+           "evaluate_model"]

@@ -75,3 +75,17 @@ def test_by_genre_and_balanced_overall():
     assert abs(result.overall) < 0.2 * abs(unbalanced)
     swapped = kernel_by_genre(candidate, 1 - candidate_labels, reference, reference_labels, ("a", "b"))
     assert swapped.per_genre["a"] > 10 * abs(result.per_genre["a"])
+
+
+def test_diversity_reads_collapse_as_zero_and_like_sets_as_one():
+    from melodygan_desktop.evaluation.diversity import diversity_by_genre, spread
+
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 8))
+    labels = np.repeat([0, 1], 100)
+    assert spread(real[:1]) is None
+    assert spread(np.array([[0.0, 0.0], [3.0, 4.0]])) == 5.0
+    like = diversity_by_genre(rng.normal(size=(200, 8)), labels, real, labels, ["a", "b"])
+    assert 0.9 < like["overall_ratio"] < 1.1
+    collapsed = np.repeat(rng.normal(size=(1, 8)), 200, axis=0) + 0.01 * rng.normal(size=(200, 8))
+    assert diversity_by_genre(collapsed, labels, real, labels, ["a", "b"])["overall_ratio"] < 0.05
