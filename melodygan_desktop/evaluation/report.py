@@ -290,5 +290,5 @@ def evaluate_model(
     }
 
 
-__all__ = ["REPORT_FORMAT", "REPORT_VERSION", "EvaluationError", "Progress", "check_compatible", "default_methods",
-           "evaluate_model"]
+__all__ = ["REPORT_FORMAT", "REPORT_VERSION", "EvaluationError", "Progress", "check_compatible",
+           "default_methods", "evaluate_model"]
