@@ -162,6 +162,8 @@ class MelConfig:
 
     def __post_init__(self) -> None:
         # Ranges first: a tampered meta.json or preset must fail here, before anything is allocated.
+        if self.sample_rate <= 0 or self.n_fft <= 0 or self.hop_length <= 0 or self.n_mels <= 0:
+            raise ConfigError("MelConfig: sample_rate, n_fft, hop_length and n_mels must be positive")
         _in_range("MelConfig.sample_rate", self.sample_rate, *SAMPLE_RATE_RANGE, unit=" Hz")
         _in_range("MelConfig.n_fft", self.n_fft, *N_FFT_RANGE)
         _in_range("MelConfig.hop_length", self.hop_length, 1, self.n_fft)
