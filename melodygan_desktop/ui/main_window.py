@@ -129,8 +129,11 @@ class MainWindow(QMainWindow):
             self.shortcuts[key] = shortcut
 
     def toggle_play(self) -> None:
-        """Space: the Generate tab's take, or a training preview that is loaded."""
-        if self.services.playback.tag == "generate" or self.tabs.currentWidget() is self.generate_tab:
+        """Space: the Generate tab's take; a training preview that plays stops, one loaded plays again."""
+        playback = self.services.playback
+        if playback.tag == "preview" and playback.state == "playing":
+            playback.stop()
+        elif self.services.playback.tag == "generate" or self.tabs.currentWidget() is self.generate_tab:
             self.generate_tab.toggle_play()
         elif not self.services.playback.toggle() and not self.services.playback.available:
             self.statusBar().showMessage(NO_AUDIO_STATUS, 10000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from melodygan_desktop.ui.spectrogram_view import COLORMAP_NAME, mel_axis_ticks
@@ -46,6 +46,7 @@ class MelThumbnail(QWidget):
         self.ticks: list[tuple[float, str]] = []
         self.n_mels = 0
         self.duration_seconds = 0.0
+        self.playhead: float | None = None  # seconds, while this preview plays
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 80)
 
@@ -65,7 +66,13 @@ class MelThumbnail(QWidget):
 
     def clear(self) -> None:
         self.image = None
+        self.playhead = None
         self.update()
+
+    def set_playhead(self, seconds: float | None) -> None:
+        if seconds != self.playhead:
+            self.playhead = seconds
+            self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
@@ -84,6 +91,10 @@ class MelThumbnail(QWidget):
             self._label(painter, QPointF(target.left() + 3, y + 4), label)
         length = f"{self.duration_seconds:.0f} s"
         self._label(painter, QPointF(target.right() - 34, target.bottom() - 4), length)
+        if self.playhead is not None and self.duration_seconds > 0:
+            x = target.left() + min(1.0, self.playhead / self.duration_seconds) * target.width()
+            painter.setPen(QPen(QColor("#7fd3ff"), 2))
+            painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
         painter.end()
 
     @staticmethod

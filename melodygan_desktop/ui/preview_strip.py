@@ -55,6 +55,8 @@ class PreviewStrip(QWidget):
         self.views: list[MelThumbnail] = []
         self.buttons: list[QPushButton] = []
         self.slot_index: list[int] = []  # preview array index shown in each slot
+        self.playing: int | None = None  # preview array index playing now
+        self.play_seconds = 0.0
         self.preview: Preview | None = None
         self.frame_seconds = 512 / 22050
         self.band_hz: np.ndarray | None = None
@@ -141,6 +143,21 @@ class PreviewStrip(QWidget):
         if slot < len(self.slot_index):
             self.play_requested.emit(self.slot_index[slot])
 
+    def set_playing(self, index: int | None, seconds: float = 0.0) -> None:
+        """Preview ``index`` is playing at ``seconds`` (None: none is): its button says Stop and a playhead
+        runs over its spectrogram."""
+        self.playing, self.play_seconds = index, float(seconds)
+        self._show_playing()
+
+    def _show_playing(self) -> None:
+        genres = self.preview.genres if self.preview is not None else ()
+        for slot, index in enumerate(self.slot_index):
+            playing = index == self.playing
+            genre = genres[index] if index < len(genres) else ""
+            self.buttons[slot].setText("Stop" if playing else f"Play {genre}".strip())
+            self.buttons[slot].setToolTip(f"Stop the {genre} preview (Space)" if playing else "")
+            self.views[slot].set_playhead(self.play_seconds if playing else None)
+
     def shown_genres(self) -> list[str]:
         """The genre of each preview shown, left to right."""
         if self.preview is None:
@@ -179,8 +196,7 @@ class PreviewStrip(QWidget):
         )
         for slot, index in enumerate(self.slot_index):
             self.views[slot].set_mel(mels[index], self.frame_seconds, band_hz)
-            genre = preview.genres[index] if index < len(preview.genres) else ""
-            self.buttons[slot].setText(f"Play {genre}".strip())
+        self._show_playing()
         missing = [g for g in self.chosen_genres() if g not in self.shown_genres()]
         later = f" · {', '.join(missing)}: from the next run" if missing else ""
         empty = " · no genre chosen (Genres menu)" if self.genre_actions and not self.chosen_genres() else ""

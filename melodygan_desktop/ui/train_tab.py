@@ -14,6 +14,7 @@ from melodygan_desktop.config import MEL_PRESETS, TrainConfig
 from melodygan_desktop.services.container import AppServices
 from melodygan_desktop.services.errors import user_message
 from melodygan_desktop.services.jobs import Job
+from melodygan_desktop.services.playback import PLAYING
 from melodygan_desktop.services.training_session import IDLE, PAUSED, RUNNING
 from melodygan_desktop.threads import default_threads
 from melodygan_desktop.training.events import Finished, Preview
@@ -47,6 +48,7 @@ class TrainTab(QWidget):
         self.trained_model: str | None = None
         self.trained_genres: list[str] = []  # the data folder's genres of the last run started
         self._preview_options: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._preview_loaded: int | None = None  # preview index in the player (tag PREVIEW_TAG)
         self._run_label = ""
         self.form = TrainForm()
         self.summary = DataSummaryView()
@@ -102,6 +104,8 @@ class TrainTab(QWidget):
         self.form.init_combo.currentIndexChanged.connect(lambda index: self._update_preview_genres())
         self.form.preset_changed.connect(lambda name: self._update_preview_genres())
         self.monitor.previews.play_requested.connect(self.play_preview)
+        self.services.playback.state_changed.connect(lambda state: self._show_preview_playing())
+        self.services.playback.position_changed.connect(lambda seconds: self._show_preview_playing())
         session.started.connect(self.monitor.on_started)
         session.metrics.connect(self.monitor.on_metrics)
         session.preview.connect(self.monitor.previews.set_preview)
@@ -344,27 +348,43 @@ class TrainTab(QWidget):
 
     # -- previews
     def play_preview(self, index: int) -> None:
+        """Play preview ``index``; its button says Stop while it plays, and a second click stops it."""
         preview: Preview | None = self.monitor.previews.preview
         if preview is None:
             return
         playback = self.services.playback
+        if self.preview_playing() == index:
+            playback.stop()
+            return
         if preview.audio is not None and index < len(preview.audio):
-            playback.load(preview.audio[index], preview.sample_rate, PREVIEW_TAG)
-            playback.play() or self._no_audio()
+            self._play_preview_audio(preview.audio[index], preview.sample_rate, index)
             return
         preset = self.form.preset()
         invert, mel = self.services.invert_preview_fn, preview.mels[index]
         mel_preset = preset.mel_preset if preset else "paper000-10s"
         job = self.services.jobs.submit("invert preview", lambda progress: invert(mel, mel_preset))
-        job.result.connect(
-            lambda audio: (
-                playback.load(audio, preview.sample_rate, PREVIEW_TAG),
-                playback.play() or self._no_audio(),
-            )
-        )
+        job.result.connect(lambda audio: self._play_preview_audio(audio, preview.sample_rate, index))
         job.error.connect(
             lambda message, details: self.errors.report("Could not play the preview", message, details)
         )
+
+    def _play_preview_audio(self, audio, sample_rate: int, index: int) -> None:
+        playback = self.services.playback
+        playback.load(audio, sample_rate, PREVIEW_TAG)
+        self._preview_loaded = index
+        playback.play() or self._no_audio()
+        self._show_preview_playing()
+
+    def preview_playing(self) -> int | None:
+        """The index of the preview playing now, or None."""
+        playback = self.services.playback
+        playing = playback.tag == PREVIEW_TAG and playback.state == PLAYING
+        return self._preview_loaded if playing else None
+
+    def _show_preview_playing(self) -> None:
+        index = self.preview_playing()
+        seconds = self.services.playback.position_seconds if index is not None else 0.0
+        self.monitor.previews.set_playing(index, seconds)
 
     def _no_audio(self) -> None:
         self.status_message.emit(NO_AUDIO_STATUS)

@@ -334,3 +334,27 @@ def test_unfinished_runs_are_listed_and_resumed(qtbot, make_services, tmp_path, 
     assert services.training.run_dir == run.path  # the same folder: the core continues from its checkpoint
     window.close()
     assert services.settings.value("train/start_from", "", str) == f"run:{run.path}"
+
+
+def test_a_preview_plays_like_a_take_play_becomes_stop_with_a_playhead(qtbot, window, tmp_path):
+    tab = window.train_tab
+    _choose_folder(qtbot, window, tmp_path)
+    tab.form.steps_spin.setValue(20)
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    previews = tab.monitor.previews
+    playback = window.services.playback
+    qtbot.mouseClick(previews.buttons[1], Qt.MouseButton.LeftButton)
+    assert playback.state == "playing" and previews.buttons[1].text() == "Stop"
+    assert previews.buttons[0].text() == "Play blues"
+    qtbot.waitUntil(lambda: (previews.views[1].playhead or 0) > 0.05, timeout=3000)  # the playhead runs
+    assert previews.views[0].playhead is None
+    qtbot.mouseClick(previews.buttons[1], Qt.MouseButton.LeftButton)  # Stop stops it
+    assert playback.state == "stopped" and previews.buttons[1].text() == "Play jazz"
+    assert previews.views[1].playhead is None
+
+    qtbot.mouseClick(previews.buttons[0], Qt.MouseButton.LeftButton)
+    assert playback.state == "playing" and previews.buttons[0].text() == "Stop"
+    window.tabs.setCurrentWidget(tab)
+    window.shortcuts["Space"].activated.emit()  # Space stops a playing preview
+    assert playback.state == "stopped" and previews.buttons[0].text() == "Play blues"
