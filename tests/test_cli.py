@@ -153,7 +153,7 @@ def test_every_model_argument_takes_the_id_the_display_name_or_a_path(tmp_path, 
     # the bundled model by the id its card and the README use
     assert main(["generate", "--genre", "jazz", "--seconds", "2", "--model", "melodygan-cond-open13",
                  "-o", str(out), "--force", "--threads", "1"]) == 0
-    from conftest import write_genre_folder
+    from music_folders import write_genre_folder
 
     long_tracks = write_genre_folder(tmp_path / "long", genres=("jazz",), tracks=1, seconds=11.0)
     assert main(["train", str(long_tracks), "--run-dir", str(tmp_path / "tuned"), "--from", "my-id",
