@@ -96,7 +96,7 @@ def load_core_options() -> CoreOptions:
         )
         for name, preset in PRESETS.items()
     }
-    methods = tuple(inversion.METHODS)
+    methods = tuple(inversion.available_methods())  # built-in and registered methods alike
     default = str(getattr(inversion, "DEFAULT_METHOD", methods[0] if methods else ""))
     band_hz = {name: np.asarray(mel_band_hz(mel), dtype=np.float64) for name, mel in MEL_PRESETS.items()}
     return CoreOptions(methods=methods, default_method=default, presets=presets, band_hz=band_hz)
@@ -187,8 +187,9 @@ def export_trained_model(checkpoint: Path, folder_name: str, display_name: str |
     """Copy a run's inference checkpoint to ``<user models>/<folder_name>`` so the genre picker lists it
     (as ``display_name`` when given)."""
     from melodygan_desktop import checkpoints
+    from melodygan_desktop.checkpoints.catalog import model_folder
 
-    destination = paths.user_models_dir() / folder_name
+    destination = model_folder(paths.user_models_dir(), folder_name)  # a name, never a path
     checkpoints.export_checkpoint(Path(checkpoint), destination, name=display_name)
     return destination
 

@@ -9,6 +9,7 @@ import soundfile as sf
 import torch
 
 from melodygan_desktop import paths
+from melodygan_desktop.checkpoints import CheckpointError
 from melodygan_desktop.config import MelConfig, TrainConfig
 from melodygan_desktop.services import core
 from melodygan_desktop.services.generation import CoreGenerator, GenerationRequest
@@ -70,6 +71,10 @@ def test_train_in_the_session_then_generate_from_the_installed_model(qtbot, tmp_
 
     installed = core.export_trained_model(finished.checkpoint, "run1", "music · melodygan-cond · step 2")
     assert installed == paths.user_models_dir() / "run1"
+    for bad in ("../outside", "/abs/dir", "a/b"):  # names are names: never a path out of the models folder
+        with pytest.raises(CheckpointError):
+            core.export_trained_model(finished.checkpoint, bad)
+    assert not (paths.user_models_dir().parent / "outside").exists()
     listed = [(model.name, model.genres) for model in core.find_models() if model.path == installed]
     assert listed == [("music · melodygan-cond · step 2", ("jazz", "rock"))]
 
