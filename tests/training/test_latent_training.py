@@ -237,3 +237,14 @@ def test_a_latent_model_can_lend_its_codec_to_a_new_run(genre_folder, codec_dir,
     assert events[-1].reason == "completed"
     fresh = checkpoints.load_generator(tmp_path / "fresh")
     assert fresh.meta.architecture["codec"] == TINY_CODEC.to_dict()
+
+
+def test_a_new_run_uses_the_bundled_codec_by_default(genre_folder, tmp_path):
+    from melodygan_desktop.checkpoints.codec_files import default_codec_dir
+
+    events = list(train(config_for(genre_folder, tmp_path, steps=1, checkpoint_every=1), tmp_path / "run"))
+    assert events[-1].reason == "completed"
+    bundled, _, _ = load_codec(default_codec_dir())
+    model = checkpoints.load_generator(tmp_path / "run")
+    assert model.meta.architecture["codec"] == bundled.shape.to_dict()
+    assert torch.equal(model.generator.codec.decoder.output.weight, bundled.decoder.output.weight)
