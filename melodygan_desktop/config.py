@@ -246,6 +246,7 @@ class TrainConfig:
     log_every: int = 10
     preview_every: int = 250
     preview_count: int = 4
+    preview_genres: tuple[str, ...] = ()  # preview these genres (those the run has); empty: the first ones
     cache_dir: str | None = None
     val_fraction: float = 0.1
     max_grad_norm: float = 1e4

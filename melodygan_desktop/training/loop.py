@@ -147,8 +147,12 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         return
 
     metrics_log = MetricsLog(run_dir, start_step) if context.is_main else None
-    preview_z = _preview_latent(state.export_generator, config, mel.frames, context.device)
-    preview_genres = [genres[i % len(genres)] for i in range(config.preview_count)]
+    # The genres asked for (those the run has), else the run's genres in order from the first.
+    preview_genres = [g for g in config.preview_genres if g in genres][: config.preview_count] or [
+        genres[i % len(genres)] for i in range(config.preview_count)
+    ]
+    preview_z = _preview_latent(state.export_generator, config.seed, len(preview_genres), mel.frames,
+                                context.device)
     window: dict[str, list[float]] = {}
     rate, wait_time, step_time = 0.0, 0.0, 0.0
     step = start_step
@@ -255,9 +259,9 @@ def _divergence(values: dict[str, float], max_grad_norm: float) -> str | None:
     return None
 
 
-def _preview_latent(generator, config: TrainConfig, frames: int, device) -> torch.Tensor:
-    rng = torch.Generator().manual_seed(config.seed + 12_345)
-    return sample_latent(generator, config.preview_count, frames, device, rng)
+def _preview_latent(generator, seed: int, count: int, frames: int, device) -> torch.Tensor:
+    rng = torch.Generator().manual_seed(seed + 12_345)
+    return sample_latent(generator, count, frames, device, rng)
 
 
 @torch.no_grad()

@@ -229,14 +229,11 @@ class TrainTab(QWidget):
         self._preview_options = options
         previews.set_genre_options(folder, others, default_preview_genres(folder, others))
 
-    def preview_count(self) -> int:
-        """How many previews the run draws so that every chosen genre is among them (the core previews the
-        run's genres in order, from the first)."""
+    def preview_genres(self) -> tuple[str, ...]:
+        """The chosen genres the run will have, in the run's order: the core previews exactly these."""
         genres = self.run_genres()
-        chosen = [genre for genre in self.monitor.previews.chosen_genres() if genre in genres]
-        if not chosen:
-            return DEFAULT_PREVIEWS
-        return min(MAX_PREVIEWS, 1 + max(genres.index(genre) for genre in chosen))
+        chosen = set(self.monitor.previews.chosen_genres())
+        return tuple(genre for genre in genres if genre in chosen)[:MAX_PREVIEWS]
 
     def _summary_done(self, job: Job) -> None:
         if job is self._summary_job:
@@ -261,7 +258,8 @@ class TrainTab(QWidget):
             checkpoint_every=max(10, min(500, steps // 4)),
             log_every=max(1, min(10, steps // 100)),
             preview_every=max(10, min(250, steps // 10)),
-            preview_count=self.preview_count(),
+            preview_count=len(self.preview_genres()) or DEFAULT_PREVIEWS,
+            preview_genres=self.preview_genres(),
         )
 
     def start(self) -> bool:

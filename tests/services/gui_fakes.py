@@ -200,8 +200,9 @@ def fake_summary(genres: tuple[str, ...] = ("blues", "jazz")) -> DataSummary:
 class FakeTrain:
     """``train_fn``: yields the event sequence of a run, one step every ``step_seconds``.
 
-    Previews are drawn like the core's: ``config.preview_count`` of them, cycling through ``genres`` (the
-    run's genres: a base model's first, then the folder's new ones).
+    Previews are drawn like the core's: ``config.preview_genres`` where the run has them, else
+    ``config.preview_count`` of them cycling through ``genres`` (the run's genres: a base model's first,
+    then the folder's new ones).
     """
 
     def __init__(
@@ -242,9 +243,11 @@ class FakeTrain:
             losses = {"d/loss": 1.0 / step, "g/adv": 0.5 + 0.1 * np.sin(step), "d/gp": 0.01}
             yield StepMetrics(step, self.steps, losses, 100.0, (self.steps - step) / 100.0)
             if step % self.preview_every == 0:
-                count = config.preview_count
+                genres = tuple(g for g in config.preview_genres if g in self.genres) or tuple(
+                    self.genres[i % len(self.genres)] for i in range(config.preview_count)
+                )
+                count = len(genres)
                 mels = np.random.default_rng(step).random((count, N_MELS, 216), dtype=np.float32)
-                genres = tuple(self.genres[i % len(self.genres)] for i in range(count))
                 audio = np.stack([tone(2.0, i + 1) for i in range(count)])
                 yield Preview(step, mels, genres, SAMPLE_RATE, audio)
         yield CheckpointSaved(self.steps, checkpoint)

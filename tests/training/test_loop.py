@@ -212,3 +212,10 @@ def test_eta_respects_the_time_budget(genre_folder, tmp_path, monkeypatch):
     events = run_with_fake_time(config, tmp_path / "run", fake)
     etas = [e.eta_seconds for e in events if isinstance(e, StepMetrics)]
     assert etas[0] == pytest.approx(60.0) and etas[1] == pytest.approx(50.0)  # not a million steps' worth
+
+
+def test_previews_are_of_the_genres_asked_for(genre_folder, tmp_path):
+    config = config_for(genre_folder, tmp_path, preset="melodygan-cond", steps=2,
+                        preview_genres=("rock", "polka"), preview_count=4)
+    preview = next(e for e in train(config, tmp_path / "run") if isinstance(e, Preview))
+    assert preview.genres == ("rock",) and preview.mels.shape[0] == 1  # polka: not a genre of the run

@@ -228,25 +228,28 @@ def test_previews_show_the_folder_genres_first_and_the_user_picks_them(qtbot, fi
     assert previews.chosen_genres() == ["tracks", "ambient", "blues", "chiptune"]  # the folder's first
     with qtbot.waitSignal(window.services.training.finished, timeout=5000):
         tab.start()
-    assert window.fake_train.configs[-1].preview_count == 14  # far enough to reach "tracks", 14th genre
+    config = window.fake_train.configs[-1]  # exactly the chosen genres, in the run's order
+    assert config.preview_genres == ("ambient", "blues", "chiptune", "tracks") and config.preview_count == 4
     assert previews.shown_genres() == ["tracks", "ambient", "blues", "chiptune"]
     assert previews.buttons[0].text() == "Play tracks"
 
     for genre in ("ambient", "blues", "chiptune", "jazz"):  # the user picks tracks and jazz
         previews.genre_actions[genre].trigger()
     assert previews.chosen_genres() == ["tracks", "jazz"]
-    assert previews.shown_genres() == ["tracks", "jazz"]
-    assert [b.text() for b in previews.buttons if b.isVisibleTo(previews)] == ["Play tracks", "Play jazz"]
+    assert previews.shown_genres() == ["tracks"]  # jazz was not drawn in this run: shown from the next one
+    assert [b.text() for b in previews.buttons if b.isVisibleTo(previews)] == ["Play tracks"]
     previews.buttons[0].click()
     playback = window.services.playback
     assert playback.tag == "preview" and playback.state == "playing"
-    assert np.array_equal(window.services.fake_player.audio, previews.preview.audio[13])  # the tracks preview
+    assert np.array_equal(window.services.fake_player.audio, previews.preview.audio[3])  # the tracks preview
     playback.stop()
 
     qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
     with qtbot.waitSignal(window.services.training.finished, timeout=5000):
-        tab.start()  # the next run keeps the choice
+        tab.start()  # the next run keeps the choice and draws just those two
+    assert window.fake_train.configs[-1].preview_genres == ("jazz", "tracks")
     assert previews.shown_genres() == ["tracks", "jazz"]
+    assert [b.text() for b in previews.buttons if b.isVisibleTo(previews)] == ["Play tracks", "Play jazz"]
 
 
 def test_open_in_generate_selects_the_trained_genre(qtbot, fine_tune_window):
