@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from melodygan_desktop.paths import display_text
+
 log = logging.getLogger("melodygan_desktop.errors")
 
 
@@ -27,6 +29,8 @@ class ErrorReporter:
         self._open: list[QMessageBox] = []
 
     def report(self, title: str, message: str, details: str = "") -> None:
+        # Messages quote file and folder names: control characters are shown escaped, never acted on.
+        title, message = display_text(title), display_text(message)
         log.error("%s: %s\n%s", title, message, details)
         self.reported.append((title, message))
         if not self.show_dialogs:

@@ -227,3 +227,14 @@ def test_loss_curves_are_toggled_beside_the_plot_not_over_it(qtbot):
     assert view.curves["d/grad_norm"].isVisible()
     view.clear()
     assert view.toggles == {} and view.curves == {}
+
+
+def test_error_dialogs_show_control_characters_escaped(qtbot):
+    from melodygan_desktop.ui.errors import ErrorReporter
+
+    reporter = ErrorReporter(show_dialogs=True)
+    reporter.report("Cannot read \x1b]0;owned\x07", "/music/\x1b[2Jtrack.wav: not audio")
+    (box,) = reporter.open_dialogs()
+    assert "\x1b" not in box.text() and "\\x1b[2Jtrack.wav" in box.text()
+    assert "\x1b" not in box.windowTitle() and "\x07" not in box.windowTitle()
+    box.done(0)
