@@ -1,4 +1,5 @@
-"""``melodygan``: the headless command line (generate, train, prepare, list, export, evaluate, corpus).
+"""``melodygan``: the headless command line (generate, train, prepare, list, export, codec, evaluate,
+classifier, judge, corpus).
 
 Heavy modules are imported inside each command so ``melodygan --help`` answers at once.
 """
@@ -14,7 +15,8 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import codec, commands
+    from ..corpus.cli import add_corpus_subparser
+    from . import codec, commands, evaluate, judge
 
     parser = argparse.ArgumentParser(
         prog="melodygan",
@@ -28,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_list(sub)
     commands.add_export(sub)
     codec.add_codec(sub)
-    commands.add_optional(sub)
+    evaluate.add_evaluate_subparser(sub)
+    judge.add_judge_subparser(sub)
+    add_corpus_subparser(sub)
     return parser
 
 

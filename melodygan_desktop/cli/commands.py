@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import random
 import sys
 from pathlib import Path
@@ -293,15 +291,3 @@ def cmd_export(args) -> int:
     print(display_text(f"exported {out}"))
     return 0
 
-
-def add_optional(sub) -> None:
-    """Commands that live in optional sub-packages (evaluation, corpus) when those are present."""
-    optional = (("..evaluation.cli", "add_evaluate_subparser"), ("..corpus.cli", "add_corpus_subparser"))
-    for module, adder in optional:
-        name = importlib.util.resolve_name(module, __package__)
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except ModuleNotFoundError:
-            continue
-        getattr(importlib.import_module(name), adder)(sub)

@@ -6,6 +6,7 @@ metrics), ``classifier_pipeline`` (folder -> shipped classifier), ``model_folder
 measuring models), ``data`` (corpus splits), ``frechet``, ``kernel`` (KID), ``sampling`` (generated and
 resynthesised clips), ``spectral`` and ``beats`` (librosa's features in NumPy/torch), ``musicality``,
 ``audio_clips`` (real clips as audio), ``judge_features``, ``judge`` (network and training), ``judge_files``,
-``judge_pipeline``, ``judge_card``, ``report`` (``evaluate_model``), ``audio_report``, ``markdown``, ``cli``,
-``judge_cli``. Nothing is imported here, so ``melodygan --help`` stays fast.
+``judge_pipeline``, ``judge_card``, ``report`` (``evaluate_model``), ``audio_report``, ``markdown``. The
+commands (``evaluate``, ``classifier train``, ``judge train``) are in ``cli.evaluate`` and ``cli.judge``.
+Nothing is imported here, so ``melodygan --help`` stays fast.
 """

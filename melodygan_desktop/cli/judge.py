@@ -40,12 +40,12 @@ def add_judge_subparser(subparsers) -> None:
 def cmd_judge_train(args) -> int:
     from tqdm import tqdm
 
-    from melodygan_desktop.cli.errors import CliError
-    from melodygan_desktop.cli.progress import Bar
-    from melodygan_desktop.evaluation.judge import JudgeArchitecture, JudgeTrainConfig
-    from melodygan_desktop.evaluation.judge_pipeline import train_judge_folder
-    from melodygan_desktop.evaluation.markdown import confusion_table
-    from melodygan_desktop.threads import set_torch_threads
+    from ..evaluation.judge import JudgeArchitecture, JudgeTrainConfig
+    from ..evaluation.judge_pipeline import train_judge_folder
+    from ..evaluation.markdown import confusion_table
+    from ..threads import set_torch_threads
+    from .errors import CliError
+    from .progress import Bar
 
     if not Path(args.data_dir).is_dir():
         raise CliError(f"{args.data_dir}: no such folder")

@@ -75,10 +75,6 @@ def add_evaluate_subparser(subparsers) -> None:
     t.add_argument("--force", action="store_true", help="replace an existing output folder")
     t.set_defaults(handler=cmd_classifier_train)
 
-    from melodygan_desktop.evaluation.judge_cli import add_judge_subparser
-
-    add_judge_subparser(subparsers)
-
 
 class StageBars:
     """One tqdm bar per stage of ``progress(stage, done, total)`` callbacks."""
@@ -88,7 +84,7 @@ class StageBars:
         self.bar = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        from melodygan_desktop.cli.progress import Bar
+        from .progress import Bar
 
         if stage != self.stage:
             self.close()
@@ -103,13 +99,13 @@ class StageBars:
 
 
 def _cache_dir(args) -> Path:
-    from melodygan_desktop import paths
+    from .. import paths
 
     return Path(args.cache_dir) if args.cache_dir else paths.cache_dir()
 
 
 def _file_bar(desc: str):
-    from melodygan_desktop.cli.progress import Bar
+    from .progress import Bar
 
     bar = Bar(total=None, desc=desc, unit="file")
 
@@ -125,8 +121,8 @@ def _file_bar(desc: str):
 
 def _judge(args):
     """The judge ``evaluate`` listens with: ``--judge``, else the bundled one if installed, else None."""
-    from melodygan_desktop.cli.errors import CliError
-    from melodygan_desktop.evaluation.judge_files import bundled_judge_path, load_judge
+    from ..evaluation.judge_files import bundled_judge_path, load_judge
+    from .errors import CliError
 
     if args.no_judge:
         return None
@@ -140,21 +136,21 @@ def _judge(args):
 
 def _real_audio_folder(data: str, split: str) -> Path:
     """The folder whose audio the real clips come from: the split folder of a corpus, else ``data``."""
-    from melodygan_desktop.evaluation.data import is_split_corpus, split_folder
+    from ..evaluation.data import is_split_corpus, split_folder
 
     folder = split_folder(data, split) if is_split_corpus(data) else None
     return folder if folder is not None else Path(data)
 
 
 def cmd_evaluate(args) -> int:
-    from melodygan_desktop.checkpoints.files import atomic_write_bytes
-    from melodygan_desktop.cli.errors import CliError
-    from melodygan_desktop.cli.models import resolve_model
-    from melodygan_desktop.evaluation.classifier_files import bundled_classifier_path, load_classifier
-    from melodygan_desktop.evaluation.data import load_split
-    from melodygan_desktop.evaluation.markdown import report_markdown
-    from melodygan_desktop.evaluation.report import evaluate_model
-    from melodygan_desktop.threads import set_torch_threads
+    from ..checkpoints.files import atomic_write_bytes
+    from ..evaluation.classifier_files import bundled_classifier_path, load_classifier
+    from ..evaluation.data import load_split
+    from ..evaluation.markdown import report_markdown
+    from ..evaluation.report import evaluate_model
+    from ..threads import set_torch_threads
+    from .errors import CliError
+    from .models import resolve_model
 
     if not Path(args.data).is_dir():
         raise CliError(f"{args.data}: no such folder")
@@ -206,12 +202,12 @@ def cmd_evaluate(args) -> int:
 def cmd_classifier_train(args) -> int:
     from tqdm import tqdm
 
-    from melodygan_desktop.cli.errors import CliError
-    from melodygan_desktop.cli.progress import Bar
-    from melodygan_desktop.config import MEL_PRESETS
-    from melodygan_desktop.evaluation.classifier_pipeline import train_classifier_folder
-    from melodygan_desktop.evaluation.train_classifier import ClassifierTrainConfig
-    from melodygan_desktop.threads import set_torch_threads
+    from ..config import MEL_PRESETS
+    from ..evaluation.classifier_pipeline import train_classifier_folder
+    from ..evaluation.train_classifier import ClassifierTrainConfig
+    from ..threads import set_torch_threads
+    from .errors import CliError
+    from .progress import Bar
 
     if not Path(args.data_dir).is_dir():
         raise CliError(f"{args.data_dir}: no such folder")
@@ -269,7 +265,7 @@ def cmd_classifier_train(args) -> int:
         file_bar.close()
         if state["bar"] is not None:
             state["bar"].close()
-    from melodygan_desktop.evaluation.markdown import confusion_table
+    from ..evaluation.markdown import confusion_table
 
     test = build.test
     print(
