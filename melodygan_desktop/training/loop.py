@@ -75,13 +75,12 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
             f"{config.init_from}: its mel settings differ from the run's; fine-tune with its own"
         )
 
-    cache = Path(config.cache_dir) if config.cache_dir else run_dir.parent / ".cache"
-
     def prepare():
         if is_pack(config.data_dir):
             return read_pack(config.data_dir, mel)[0]
         return prepare_dataset(
-            config.data_dir, mel, cache_dir=cache, val_fraction=config.val_fraction, seed=config.seed,
+            config.data_dir, mel, cache_dir=config.cache_dir or None, val_fraction=config.val_fraction,
+            seed=config.seed,
             should_stop=should_stop if not context.distributed else None,
         )
 
@@ -135,7 +134,8 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
         draws_per_step=preset.n_critic,
     )
     if context.device.type == "cuda":  # small sets (latents, a user's folder) live on the GPU
-        torch.backends.cudnn.benchmark = True
+        # Autotuned kernels may differ between runs: off when bit-exact resume was asked for.
+        torch.backends.cudnn.benchmark = not torch.are_deterministic_algorithms_enabled()
         source.make_resident(RESIDENT_FRACTION * torch.cuda.mem_get_info(context.device)[0])
     total = config.steps
     yield Started(

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from loop_faults import nan_from_step
 
 from melodygan_desktop import checkpoints
@@ -54,6 +55,22 @@ def test_train_then_generate(genre_folder, tmp_path, preset):
     assert np.isfinite(take.audio).all() and take.mel.shape[0] == 128
 
 
+@pytest.fixture
+def deterministic_cuda(monkeypatch):
+    """On a CUDA machine the run lands on the GPU: exact resume there needs deterministic kernels."""
+    if not torch.cuda.is_available():
+        yield
+        return
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+@pytest.mark.usefixtures("deterministic_cuda")
 def test_resume_matches_uninterrupted_run(genre_folder, tmp_path):
     whole = losses_by_step(train(config_for(genre_folder, tmp_path), tmp_path / "whole"))
     part_dir = tmp_path / "part"
