@@ -247,7 +247,7 @@ class TrainConfig:
     preview_every: int = 250
     preview_count: int = 4
     preview_genres: tuple[str, ...] = ()  # preview these genres (those the run has); empty: the first ones
-    cache_dir: str | None = None
+    cache_dir: str | None = None  # mel cache folder; None: the user cache (paths.cache_dir(), as prepare)
     val_fraction: float = 0.1
     max_grad_norm: float = 1e4
     max_minutes: float | None = None

@@ -91,6 +91,28 @@ def test_prepare_reports_bad_files(genre_folder, tmp_path, capsys):
     assert "4 tracks" in out and "broken.wav" in out
 
 
+def test_prepare_warms_the_cache_train_reads(genre_folder, tmp_path, monkeypatch, capsys):
+    """Without --cache-dir both use the user cache: train (its run anywhere) decodes nothing prepare did."""
+    from melodygan_desktop.training import loop
+    from melodygan_desktop.training.events import Started
+
+    events = []
+    real_train = loop.train
+
+    def recording_train(*args, **kwargs):
+        for event in real_train(*args, **kwargs):
+            events.append(event)
+            yield event
+
+    monkeypatch.setattr(loop, "train", recording_train)
+    assert main(["prepare", str(genre_folder), "--preset", "melodygan-cond", "--clip-seconds", "2"]) == 0
+    assert "(0 from the cache)" in capsys.readouterr().out
+    assert main(["train", str(genre_folder), "--run-dir", str(tmp_path / "runs" / "run"), *TRAIN_ARGS]) == 0
+    data = next(event for event in events if isinstance(event, Started)).data
+    assert data.tracks > 0 and data.cache_hits == data.tracks + len(data.skipped)
+    assert f"({data.cache_hits} from the cache)" in capsys.readouterr().out
+
+
 def test_resume_continues_step_count(genre_folder, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS]) == 0

@@ -84,7 +84,7 @@ def add_train(sub) -> None:
     p.add_argument("--keep-last", type=bounded.KEEP_LAST, help=f"checkpoints kept ({_default('keep_last')})")
     p.add_argument("--log-every", type=bounded.EVERY,
                    help=f"steps between logged losses ({_default('log_every')})")
-    p.add_argument("--cache-dir", help="mel cache folder (default: beside the runs)")
+    p.add_argument("--cache-dir", help="mel cache folder (default: the user cache, which prepare fills)")
     p.add_argument("--val-fraction", type=bounded.FRACTION, default=0.1,
                    help="tracks held out for validation (0.1)")
     p.add_argument(
@@ -172,7 +172,7 @@ def add_prepare(sub) -> None:
     p.add_argument("data_dir")
     p.add_argument("--preset", default="melodygan-cond", help="whose mel settings to use")
     p.add_argument("--clip-seconds", type=bounded.CLIP_SECONDS, help="clip length, 0.5-60 s")
-    p.add_argument("--cache-dir")
+    p.add_argument("--cache-dir", help="mel cache folder (default: the user cache, which train reads)")
     p.add_argument("--threads", type=bounded.THREADS, default=0)
     p.add_argument("--pack", metavar="FILE.npz",
                    help="also write the prepared clips into one data pack (train on another machine with it)")
@@ -184,7 +184,6 @@ def add_prepare(sub) -> None:
 
 
 def cmd_prepare(args) -> int:
-    from .. import paths
     from ..config import MEL_PRESETS
     from ..models.presets import get_preset
     from ..threads import set_torch_threads
@@ -196,7 +195,6 @@ def cmd_prepare(args) -> int:
     mel = MEL_PRESETS[get_preset(args.preset).mel_preset]
     if args.clip_seconds:
         mel = mel.with_clip_seconds(args.clip_seconds)
-    cache = Path(args.cache_dir) if args.cache_dir else paths.cache_dir()
     with Bar(total=None, desc="preparing", unit="file") as bar:
         def progress(done: int, total: int, name: str) -> None:
             bar.total = total
@@ -204,7 +202,8 @@ def cmd_prepare(args) -> int:
             bar.update_to(done)
 
         data = prepare_dataset(
-            args.data_dir, mel, cache_dir=cache, val_fraction=args.val_fraction, seed=0, progress=progress
+            args.data_dir, mel, cache_dir=args.cache_dir, val_fraction=args.val_fraction, seed=0,
+            progress=progress,
         )
     print_summary(data.summary)
     if args.pack:
