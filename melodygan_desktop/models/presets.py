@@ -140,6 +140,21 @@ def _preset_002(
     )
 
 
+def _preset_ours(
+    name: str, summary: str, generator, discriminator, notes: tuple[str, ...], **recipe
+) -> Preset:
+    """Our genre-conditional recipes: hinge loss, Adam 1e-4 (G) / 4e-4 (D), EMA 0.999, shapes in meta.json."""
+    fields = dict(
+        loss="hinge", optimizer="adam", lr_g=1e-4, lr_d=4e-4, n_critic=1, clip_value=0.0, gp_lambda=0.0,
+        ema_beta=0.999, augment=False, shaped=True,
+    )
+    fields.update(recipe)
+    return Preset(
+        name=name, paper="ours", summary=summary, mel_preset="paper000-10s", conditional=True,
+        build_generator=generator, build_discriminator=discriminator, notes=notes, **fields,
+    )
+
+
 def _build_presets() -> dict[str, Preset]:
     presets = [
         _preset_000(
@@ -191,52 +206,26 @@ def _build_presets() -> dict[str, Preset]:
             n_critic=5,
             gp_lambda=10.0,
         ),
-        Preset(
-            name="melodygan-cond",
-            paper="ours",
-            summary="Genre-conditional and fully convolutional in time: any length, genre blends, seamless.",
-            mel_preset="paper000-10s",
-            conditional=True,
-            loss="hinge",
-            optimizer="adam",
-            lr_g=1e-4,
-            lr_d=4e-4,
+        _preset_ours(
+            "melodygan-cond",
+            "Genre-conditional and fully convolutional in time: any length, genre blends, seamless.",
+            conditional.conditional_generator,
+            conditional.projection_discriminator,
+            preset_notes.COND_NOTES,
             betas=(0.0, 0.9),
             batch_size=16,
-            n_critic=1,
-            clip_value=0.0,
-            gp_lambda=0.0,
             r1_gamma=1.0,
-            ema_beta=0.999,
-            augment=False,
-            build_generator=conditional.conditional_generator,
-            build_discriminator=conditional.projection_discriminator,
-            notes=preset_notes.COND_NOTES,
-            shaped=True,
         ),
-        Preset(
-            name="melodygan-latent",
-            paper="ours",
-            summary="Genre-conditional GAN on a mel codec's latents: pitched notes, steady beat, any length.",
-            mel_preset="paper000-10s",
-            conditional=True,
-            loss="hinge",
-            optimizer="adam",
-            lr_g=1e-4,
-            lr_d=4e-4,
+        _preset_ours(
+            "melodygan-latent",
+            "Genre-conditional GAN on a mel codec's latents: pitched notes, steady beat, any length.",
+            latent.latent_generator,
+            latent.latent_critic,
+            preset_notes.LATENT_NOTES,
             betas=(0.0, 0.99),
             batch_size=32,
-            n_critic=1,
-            clip_value=0.0,
-            gp_lambda=0.0,
             r1_gamma=0.2,
-            ema_beta=0.999,
-            augment=False,
-            build_generator=latent.latent_generator,
-            build_discriminator=latent.latent_critic,
-            notes=preset_notes.LATENT_NOTES,
             latent=True,
-            shaped=True,
         ),
     ]
     return {preset.name: preset for preset in presets}
