@@ -218,6 +218,27 @@ MEL_PRESETS: dict[str, MelConfig] = {
 
 BUDGET_CLOCKS = ("wall", "cpu")
 
+#: What a new run trains unless told otherwise (the CLI's ``--preset``, the app's first choice):
+#: genre-conditional, one model for every genre, with morphing.
+DEFAULT_PRESET = "melodygan-cond"
+#: Steps of a new run unless told otherwise: a few minutes per hundred steps on a laptop CPU, enough to hear a
+#: small folder's style.
+DEFAULT_STEPS = 2000
+
+
+def cadence_for(steps: int) -> dict[str, int]:
+    """How often a run of ``steps`` saves, logs and previews (``TrainConfig`` fields; the CLI and the app use
+    it for a new run): a checkpoint each quarter, at most 500 steps apart; a logged loss each hundredth, at
+    most 10 apart; a preview each tenth, at most 250 apart; checkpoints and previews at least 10 apart."""
+    return {
+        "checkpoint_every": max(10, min(500, steps // 4)),
+        "log_every": max(1, min(10, steps // 100)),
+        "preview_every": max(10, min(250, steps // 10)),
+    }
+
+
+_DEFAULT_CADENCE = cadence_for(DEFAULT_STEPS)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -231,8 +252,8 @@ class TrainConfig:
     """
 
     data_dir: str
-    preset: str = "melodygan-cond"
-    steps: int = 2000
+    preset: str = DEFAULT_PRESET
+    steps: int = DEFAULT_STEPS
     batch_size: int | None = None
     lr_g: float | None = None
     lr_d: float | None = None
@@ -241,10 +262,10 @@ class TrainConfig:
     threads: int = 1
     seed: int = 0
     init_from: str | None = None
-    checkpoint_every: int = 500
+    checkpoint_every: int = _DEFAULT_CADENCE["checkpoint_every"]  # cadence_for(steps) for other step counts
     keep_last: int = 3
-    log_every: int = 10
-    preview_every: int = 250
+    log_every: int = _DEFAULT_CADENCE["log_every"]
+    preview_every: int = _DEFAULT_CADENCE["preview_every"]
     preview_count: int = 4
     preview_genres: tuple[str, ...] = ()  # preview these genres (those the run has); empty: the first ones
     cache_dir: str | None = None  # mel cache folder; None: the user cache (paths.cache_dir(), as prepare)
@@ -288,6 +309,8 @@ def field_names(cls: type) -> list[str]:
 
 __all__ = [
     "BUDGET_CLOCKS",
+    "DEFAULT_PRESET",
+    "DEFAULT_STEPS",
     "MAX_BATCH_SIZE",
     "MAX_CLIP_SECONDS",
     "SAMPLE_RATE_RANGE",
@@ -295,6 +318,7 @@ __all__ = [
     "MEL_PRESETS",
     "MelConfig",
     "TrainConfig",
+    "cadence_for",
     "field_names",
     "from_dict",
     "json_ready",

@@ -113,6 +113,18 @@ def test_prepare_warms_the_cache_train_reads(genre_folder, tmp_path, monkeypatch
     assert f"({data.cache_hits} from the cache)" in capsys.readouterr().out
 
 
+def test_a_new_run_takes_the_core_cadence_for_its_steps_unless_given(genre_folder, tmp_path):
+    from melodygan_desktop.config import cadence_for
+
+    run = tmp_path / "run"
+    assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS]) == 0  # --checkpoint-every 2
+    stored = json.loads((run / "config.json").read_text())["train"]
+    assert stored["checkpoint_every"] == 2
+    assert {name: stored[name] for name in ("log_every", "preview_every")} == {
+        name: cadence_for(2)[name] for name in ("log_every", "preview_every")
+    }
+
+
 def test_resume_continues_step_count(genre_folder, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", str(genre_folder), "--run-dir", str(run), *TRAIN_ARGS]) == 0

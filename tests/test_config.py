@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from melodygan_desktop.config import MEL_PRESETS, ConfigError, MelConfig, TrainConfig, from_dict, to_dict
+from melodygan_desktop.config import (
+    DEFAULT_PRESET,
+    DEFAULT_STEPS,
+    MEL_PRESETS,
+    ConfigError,
+    MelConfig,
+    TrainConfig,
+    cadence_for,
+    from_dict,
+    to_dict,
+)
 
 
 def test_paper_shapes():
@@ -45,3 +55,23 @@ def test_bad_train_values():
         TrainConfig(data_dir="x", device="tpu")
     with pytest.raises(ConfigError, match="steps"):
         TrainConfig(data_dir="x", steps=0)
+
+
+def test_a_default_run_takes_the_one_default_preset_steps_and_cadence():
+    config = TrainConfig(data_dir="x")
+    assert (config.preset, config.steps) == (DEFAULT_PRESET, DEFAULT_STEPS)
+    assert {name: getattr(config, name) for name in cadence_for(DEFAULT_STEPS)} == cadence_for(DEFAULT_STEPS)
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        (1, {"checkpoint_every": 10, "log_every": 1, "preview_every": 10}),
+        (200, {"checkpoint_every": 50, "log_every": 2, "preview_every": 20}),
+        (2000, {"checkpoint_every": 500, "log_every": 10, "preview_every": 200}),
+        (10**6, {"checkpoint_every": 500, "log_every": 10, "preview_every": 250}),
+    ],
+)
+def test_cadence_follows_the_step_count_within_bounds(steps, expected):
+    assert cadence_for(steps) == expected
+    TrainConfig(data_dir="x", steps=steps, **cadence_for(steps))  # always a valid config

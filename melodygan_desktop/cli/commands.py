@@ -6,7 +6,7 @@ import random
 import sys
 from pathlib import Path
 
-from ..config import BUDGET_CLOCKS
+from ..config import BUDGET_CLOCKS, DEFAULT_PRESET, DEFAULT_STEPS, cadence_for
 from ..paths import display_text
 from . import arguments as bounded
 from .arguments import parse_genre
@@ -62,11 +62,11 @@ def cmd_generate(args) -> int:
 def add_train(sub) -> None:
     p = sub.add_parser("train", help="train or fine-tune a generator on a folder of tracks")
     p.add_argument("data_dir", nargs="?", help="folder of tracks (sub-folders = genres)")
-    p.add_argument("--preset", default="melodygan-cond", help="training recipe (see 'melodygan list')")
+    p.add_argument("--preset", default=DEFAULT_PRESET, help="training recipe (see 'melodygan list')")
     p.add_argument("--from", dest="init_from", help="fine-tune from this model (name or folder)")
     p.add_argument("--resume", help="continue the run in this folder")
     p.add_argument("--run-dir", help="where to write the run (default: a new folder under the user data)")
-    p.add_argument("--steps", type=bounded.STEPS, help="total steps (default 2000)")
+    p.add_argument("--steps", type=bounded.STEPS, help=f"total steps (default {DEFAULT_STEPS})")
     p.add_argument("--batch-size", type=bounded.BATCH_SIZE, help="clips per step (default: the preset's)")
     p.add_argument("--lr-g", type=bounded.LEARNING_RATE)
     p.add_argument("--lr-d", type=bounded.LEARNING_RATE)
@@ -76,14 +76,15 @@ def add_train(sub) -> None:
     p.add_argument("--threads", type=bounded.THREADS, default=0,
                    help="torch CPU threads (default: half the cores; at most 4 per core)")
     p.add_argument("--seed", type=bounded.SEED, default=0)
-    # Cadences default to TrainConfig's; given with --resume they replace the run's stored ones.
+    # A new run's cadences follow its step count (config.cadence_for); given with --resume they replace the
+    # run's stored ones.
     p.add_argument("--checkpoint-every", type=bounded.EVERY,
-                   help=f"steps between checkpoints ({_default('checkpoint_every')})")
+                   help=f"steps between checkpoints ({_by_steps('checkpoint_every')})")
     p.add_argument("--preview-every", type=bounded.EVERY,
-                   help=f"steps between previews ({_default('preview_every')})")
+                   help=f"steps between previews ({_by_steps('preview_every')})")
     p.add_argument("--keep-last", type=bounded.KEEP_LAST, help=f"checkpoints kept ({_default('keep_last')})")
     p.add_argument("--log-every", type=bounded.EVERY,
-                   help=f"steps between logged losses ({_default('log_every')})")
+                   help=f"steps between logged losses ({_by_steps('log_every')})")
     p.add_argument("--cache-dir", help="mel cache folder (default: the user cache, which prepare fills)")
     p.add_argument("--val-fraction", type=bounded.FRACTION, default=0.1,
                    help="tracks held out for validation (0.1)")
@@ -109,13 +110,14 @@ def _default(name: str):
     return TrainConfig.__dataclass_fields__[name].default
 
 
-def _cadences(args, fallback) -> dict:
-    """The cadence settings given on the command line, else ``fallback``'s (a config or the defaults)."""
-    return {
-        name: getattr(args, name) if getattr(args, name) is not None else
-        (getattr(fallback, name) if fallback is not None else _default(name))
-        for name in CADENCES
-    }
+def _by_steps(name: str) -> str:
+    return f"default: by the step count, {cadence_for(DEFAULT_STEPS)[name]} for {DEFAULT_STEPS} steps"
+
+
+def _cadences(args, fallback: dict) -> dict:
+    """The cadence settings given on the command line, else ``fallback``'s."""
+    given = {name: getattr(args, name) for name in CADENCES}
+    return {name: value if value is not None else fallback[name] for name, value in given.items()}
 
 
 def cmd_train(args) -> int:
@@ -135,7 +137,8 @@ def cmd_train(args) -> int:
         if stored is None:
             raise CliError(f"{run_dir}: not a run folder (no config.json)")
         config = dataclasses.replace(
-            stored, steps=args.steps or stored.steps, device=args.device, **_cadences(args, stored),
+            stored, steps=args.steps or stored.steps, device=args.device,
+            **_cadences(args, {name: getattr(stored, name) for name in CADENCES}),
             threads=args.threads or default_threads(),
             max_minutes=stored.max_minutes if args.max_minutes is None else args.max_minutes,
             budget_clock=args.budget_clock or stored.budget_clock,
@@ -150,11 +153,13 @@ def cmd_train(args) -> int:
         if args.clip_seconds:
             mel = MEL_PRESETS[preset.mel_preset].with_clip_seconds(args.clip_seconds)
         init_from = str(resolve_model(args.init_from, None).path) if args.init_from else None
+        steps = args.steps or DEFAULT_STEPS
+        by_steps = {**cadence_for(steps), "keep_last": _default("keep_last")}
         config = TrainConfig(
-            data_dir=str(Path(args.data_dir).resolve()), preset=preset.name, steps=args.steps or 2000,
+            data_dir=str(Path(args.data_dir).resolve()), preset=preset.name, steps=steps,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, mel=mel, device=args.device,
             threads=args.threads or default_threads(), seed=args.seed, init_from=init_from,
-            **_cadences(args, None), cache_dir=args.cache_dir, val_fraction=args.val_fraction,
+            **_cadences(args, by_steps), cache_dir=args.cache_dir, val_fraction=args.val_fraction,
             max_minutes=args.max_minutes, budget_clock=args.budget_clock or "wall",
             codec=str(Path(args.codec).resolve()) if args.codec else None,
         )
@@ -170,7 +175,7 @@ def cmd_train(args) -> int:
 def add_prepare(sub) -> None:
     p = sub.add_parser("prepare", help="decode a folder into the mel cache and report what is usable")
     p.add_argument("data_dir")
-    p.add_argument("--preset", default="melodygan-cond", help="whose mel settings to use")
+    p.add_argument("--preset", default=DEFAULT_PRESET, help="whose mel settings to use")
     p.add_argument("--clip-seconds", type=bounded.CLIP_SECONDS, help="clip length, 0.5-60 s")
     p.add_argument("--cache-dir", help="mel cache folder (default: the user cache, which train reads)")
     p.add_argument("--threads", type=bounded.THREADS, default=0)

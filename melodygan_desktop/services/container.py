@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject
 
-from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.config import MelConfig, TrainConfig
 from melodygan_desktop.services.catalog import ModelCatalog
 from melodygan_desktop.services.core import CoreOptions
 from melodygan_desktop.services.generation import GenerateFunction, GenerationService
@@ -26,7 +26,7 @@ from melodygan_desktop.training.events import DataSummary
 PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
 ExportModelFunction = Callable[[Path, str, str], Path]  # checkpoint, folder name, display name
-InvertPreviewFunction = Callable[[np.ndarray, str], np.ndarray]
+InvertPreviewFunction = Callable[[np.ndarray, MelConfig], np.ndarray]  # a preview's mels, its MelConfig
 ListRunsFunction = Callable[[], list[Any]]  # unfinished runs (core.RunInfo), newest first
 ResumeConfigFunction = Callable[[Path, int, str, int], TrainConfig]  # run folder, steps, device, threads
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from melodygan_desktop import paths
-from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.config import MelConfig, TrainConfig
 from melodygan_desktop.training.events import DataSummary, Event
 
 Progress = Callable[..., None]
@@ -201,13 +201,13 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, metadata: dict[
     core_write(Path(path), audio, sample_rate, metadata=metadata)
 
 
-def invert_preview(mels: np.ndarray, mel_preset: str) -> np.ndarray:
-    """Training preview mel (n_mels, frames) in [0, 1] -> audio float32 (samples,) by fast Griffin-Lim."""
+def invert_preview(mels: np.ndarray, mel: MelConfig) -> np.ndarray:
+    """Training preview mel (n_mels, frames) in [0, 1] under the preview's ``mel`` -> audio float32 (samples,)
+    by fast Griffin-Lim."""
     from melodygan_desktop.audio.inversion import METHODS, invert
-    from melodygan_desktop.config import MEL_PRESETS
 
     method = "fast-griffin-lim" if "fast-griffin-lim" in METHODS else next(iter(METHODS))
-    return np.asarray(invert(mels, MEL_PRESETS[mel_preset], method), dtype=np.float32)
+    return np.asarray(invert(mels, mel, method), dtype=np.float32)
 
 
 def cap_torch_threads(threads: int) -> None:

@@ -44,7 +44,7 @@ class CacheEntry:
 
 
 def default_cache_dir() -> Path:
-    """The one default mel cache (the user cache): ``prepare``, ``train``, ``evaluate`` and the app share it."""
+    """The one default mel cache, the user cache: prepare, train, evaluate and the app share it."""
     from melodygan_desktop.paths import cache_dir
 
     return cache_dir()

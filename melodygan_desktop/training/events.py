@@ -1,7 +1,7 @@
 """Typed events yielded by the training loop; the GUI and the CLI consume the same stream.
 
-Events carry plain Python and NumPy values only (never tensors or modules), so they can cross threads and
-be rendered by widgets directly.
+Events carry plain Python and NumPy values and frozen configs only (never tensors or modules), so they can
+cross threads and be rendered by widgets directly.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from melodygan_desktop.config import MelConfig
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,18 @@ class StepMetrics:
 
 @dataclass(frozen=True)
 class Preview:
-    """Generated mels from a fixed latent grid: ``mels`` is (N, n_mels, frames) in [0, 1]."""
+    """Generated mels from a fixed latent grid: ``mels`` is (N, n_mels, frames) in [0, 1] under ``mel``, the
+    run's mel settings (what turns them into audio: a client never guesses them)."""
 
     step: int
     mels: np.ndarray
     genres: tuple[str, ...]
-    sample_rate: int = 22050
-    audio: np.ndarray | None = None  # (N, samples) float32, when the loop inverted them
+    mel: MelConfig
+    audio: np.ndarray | None = None  # (N, samples) float32 at ``sample_rate``, when the loop inverted them
+
+    @property
+    def sample_rate(self) -> int:
+        return self.mel.sample_rate
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
             if step % config.preview_every == 0 or step == total:
                 mels = _preview(state, preview_z, preview_genres, genres, mel.frames)
                 audio = invert(mels, mel) if context.is_main else None  # ~50 ms a 10-s clip
-                yield Preview(step, mels, tuple(preview_genres), mel.sample_rate, audio)
+                yield Preview(step, mels, tuple(preview_genres), mel, audio)
             if step % config.checkpoint_every == 0 or step == total:
                 last_saved = yield from save(step)
         yield Finished(step=step, reason="completed", checkpoint=last_saved)

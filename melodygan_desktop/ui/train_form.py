@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from melodygan_desktop.config import DEFAULT_STEPS
 from melodygan_desktop.services.core import PresetInfo
 
 DEVICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple GPU (MPS)", "mps"))
-DEFAULT_STEPS = 2000  # a few minutes per hundred steps on a laptop CPU: enough to hear a small folder's style
 RUN_PREFIX = "run:"  # Start-from data of an unfinished run to resume (model entries hold the model's path)
 
 

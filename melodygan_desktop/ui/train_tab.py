@@ -10,7 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from melodygan_desktop import paths
-from melodygan_desktop.config import MEL_PRESETS, TrainConfig
+from melodygan_desktop.config import DEFAULT_PRESET, MEL_PRESETS, TrainConfig, cadence_for
 from melodygan_desktop.services.container import AppServices
 from melodygan_desktop.services.errors import user_message
 from melodygan_desktop.services.jobs import Job
@@ -27,7 +27,6 @@ from melodygan_desktop.ui.train_monitor import TrainMonitor
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 PREVIEW_TAG = "preview"
-DEFAULT_PRESET = "melodygan-cond"  # genre-conditional: one model for every genre, with morphing
 MAX_PREVIEWS = 64  # the most previews a run draws (each is a clip generated and inverted)
 
 
@@ -246,7 +245,7 @@ class TrainTab(QWidget):
         steps = self.form.steps_spin.value()
         return TrainConfig(
             data_dir=self.form.folder(),
-            preset=preset.name if preset else "melodygan-cond",
+            preset=preset.name if preset else DEFAULT_PRESET,
             steps=steps,
             batch_size=self.form.batch_spin.value(),
             lr_g=self.form.lr_g_spin.value(),
@@ -255,9 +254,7 @@ class TrainTab(QWidget):
             threads=default_threads(),
             init_from=self.form.init_from(),
             cache_dir=str(paths.cache_dir()),
-            checkpoint_every=max(10, min(500, steps // 4)),
-            log_every=max(1, min(10, steps // 100)),
-            preview_every=max(10, min(250, steps // 10)),
+            **cadence_for(steps),  # the core's policy, the CLI's too
             preview_count=len(self.preview_genres()) or DEFAULT_PREVIEWS,
             preview_genres=self.preview_genres(),
         )
@@ -357,10 +354,8 @@ class TrainTab(QWidget):
         if preview.audio is not None and index < len(preview.audio):
             self._play_preview_audio(preview.audio[index], preview.sample_rate, index)
             return
-        preset = self.form.preset()
-        invert, mel = self.services.invert_preview_fn, preview.mels[index]
-        mel_preset = preset.mel_preset if preset else "paper000-10s"
-        job = self.services.jobs.submit("invert preview", lambda progress: invert(mel, mel_preset))
+        invert, mels = self.services.invert_preview_fn, preview.mels[index]
+        job = self.services.jobs.submit("invert preview", lambda progress: invert(mels, preview.mel))
         job.result.connect(lambda audio: self._play_preview_audio(audio, preview.sample_rate, index))
         job.error.connect(
             lambda message, details: self.errors.report("Could not play the preview", message, details)

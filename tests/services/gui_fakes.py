@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from melodygan_desktop.config import TrainConfig
+from melodygan_desktop.config import MelConfig, TrainConfig
 from melodygan_desktop.services.core import CoreOptions, PresetInfo
 from melodygan_desktop.services.generation import GenerationRequest, Take
 from melodygan_desktop.training.events import (
@@ -25,6 +25,7 @@ from melodygan_desktop.training.events import (
 SAMPLE_RATE = 22050
 HOP = 512
 N_MELS = 128
+MEL = MelConfig(sample_rate=SAMPLE_RATE, hop_length=HOP, n_mels=N_MELS)  # the fake runs' previews
 
 
 class FakePlayer:
@@ -249,7 +250,7 @@ class FakeTrain:
                 count = len(genres)
                 mels = np.random.default_rng(step).random((count, N_MELS, 216), dtype=np.float32)
                 audio = np.stack([tone(2.0, i + 1) for i in range(count)])
-                yield Preview(step, mels, genres, SAMPLE_RATE, audio)
+                yield Preview(step, mels, genres, MEL, audio)
         yield CheckpointSaved(self.steps, checkpoint)
         yield Finished(self.steps, "completed", "", checkpoint)
 
