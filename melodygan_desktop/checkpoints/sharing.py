@@ -134,16 +134,6 @@ def model_details(folder: str | os.PathLike[str], *, bundled: bool = False) -> M
     )
 
 
-def format_size(size_bytes: int) -> str:
-    """``2_700_000 -> "2.6 MB"`` (binary units, one decimal)."""
-    size = float(size_bytes)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"  # pragma: no cover
-
-
 # -- guards
 def _check_user_model(folder: Path, models_dir: Path, what: str) -> Path:
     """``folder`` if it is a model folder the app made directly inside ``models_dir``, else an error."""

@@ -1,6 +1,6 @@
 """Installed models and core options, loaded off the GUI thread and refreshed after training.
 
-``ModelCatalog`` lists every model ``find_models`` finds (bundled first, then the user's) and the core's
+``ModelCatalog`` lists every model ``find_models`` finds (the user's first in the genre list) and the core's
 presets and mel-to-audio methods; its first ``refresh()`` is also what imports torch, after the window shows.
 """
 
@@ -44,9 +44,10 @@ class GenreChoice:
 
 
 def genre_choices(models: list[Any], options: CoreOptions | None) -> list[GenreChoice]:
-    """Every genre of every model, bundled models first; unconditional models give one line."""
+    """Every genre of every model grouped by model, the user's models first, then the bundled ones;
+    unconditional models give one line."""
     choices: list[GenreChoice] = []
-    for model in sorted(models, key=lambda info: not info.bundled):
+    for model in sorted(models, key=lambda info: bool(info.bundled)):
         preset = options.presets.get(model.preset) if options is not None else None
         conditional = preset.conditional if preset is not None else len(model.genres) > 1
         if conditional and model.genres:

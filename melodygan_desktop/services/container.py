@@ -25,7 +25,8 @@ from melodygan_desktop.training.events import DataSummary
 
 PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
-ExportModelFunction = Callable[[Path, str, str], Path]  # checkpoint, folder name, display name
+# checkpoint, folder name, display name, card Markdown, card fields
+ExportModelFunction = Callable[[Path, str, str, "str | None", "dict | None"], Path]
 InvertPreviewFunction = Callable[[np.ndarray, MelConfig], np.ndarray]  # a preview's mels, its MelConfig
 ListRunsFunction = Callable[[], list[Any]]  # unfinished runs (core.RunInfo), newest first
 ResumeConfigFunction = Callable[[Path, int, str, int], TrainConfig]  # run folder, steps, device, threads
@@ -45,6 +46,7 @@ class AppServices:
     invert_preview_fn: InvertPreviewFunction
     list_runs_fn: ListRunsFunction
     resume_config_fn: ResumeConfigFunction
+    model_store: Any = None  # core.ModelStore: rename, delete, export and import the user's models
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stop playback, ask training to stop and wait for background work (window close)."""
@@ -71,6 +73,7 @@ def build_services(
     invert_preview_fn: InvertPreviewFunction | None = None,
     list_runs_fn: ListRunsFunction | None = None,
     resume_config_fn: ResumeConfigFunction | None = None,
+    model_store: Any = None,
 ) -> AppServices:
     """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
     from melodygan_desktop.services import core
@@ -89,4 +92,5 @@ def build_services(
         invert_preview_fn=invert_preview_fn or core.invert_preview,
         list_runs_fn=list_runs_fn or core.unfinished_runs,
         resume_config_fn=resume_config_fn or core.resume_config,
+        model_store=model_store or core.ModelStore(),
     )

@@ -183,15 +183,86 @@ def prepare_summary(data_dir: Path, mel_preset: str, progress: Progress) -> Data
     return prepared.summary
 
 
-def export_trained_model(checkpoint: Path, folder_name: str, display_name: str | None = None) -> Path:
+def export_trained_model(
+    checkpoint: Path,
+    folder_name: str,
+    display_name: str | None = None,
+    card: str | None = None,
+    card_fields: dict | None = None,
+) -> Path:
     """Copy a run's inference checkpoint to ``<user models>/<folder_name>`` so the genre picker lists it
-    (as ``display_name`` when given)."""
+    (as ``display_name`` when given, with the Markdown ``card`` and meta.json ``card_fields`` when given).
+    Installing the same run again replaces its earlier install (only a model folder the app made)."""
     from melodygan_desktop import checkpoints
     from melodygan_desktop.checkpoints.catalog import model_folder
 
     destination = model_folder(paths.user_models_dir(), folder_name)  # a name, never a path
-    checkpoints.export_checkpoint(Path(checkpoint), destination, name=display_name)
+    checkpoints.export_checkpoint(
+        Path(checkpoint), destination, card=card, name=display_name, card_fields=card_fields, overwrite=True
+    )
     return destination
+
+
+def training_card(facts: dict[str, Any], name: str) -> tuple[str, dict]:
+    """The card Markdown and meta.json card fields of a model named ``name`` trained as ``facts`` say
+    (the fields of ``checkpoints.model_card.TrainingRecord``)."""
+    from melodygan_desktop.checkpoints.model_card import TrainingRecord, card_fields, card_markdown
+
+    record = TrainingRecord(**facts)
+    return card_markdown(record, name), card_fields(record)
+
+
+class ModelStore:
+    """The model manager's operations on the user's models folder (default ``paths.user_models_dir()``):
+    details of listed models, rename, delete, export as one .zip file and import one. Each may raise the
+    core's ``CheckpointError`` with a message for the user; all of them are meant for a background job."""
+
+    def __init__(self, models_dir: Path | None = None) -> None:
+        self._models_dir = Path(models_dir) if models_dir is not None else None
+
+    @property
+    def models_dir(self) -> Path:
+        return self._models_dir if self._models_dir is not None else paths.user_models_dir()
+
+    def details(self, models: Iterable[Any]) -> list[Any]:
+        """``sharing.ModelDetails`` of each listed model (``ModelInfo``), the user's first; a model whose
+        folder cannot be read is shown with what the list knows."""
+        from melodygan_desktop.checkpoints import sharing
+
+        found = []
+        for info in models:
+            try:
+                found.append(sharing.model_details(Path(info.path), bundled=bool(info.bundled)))
+            except Exception as exc:  # a folder gone or changed since it was listed
+                log.warning("no details for %s: %s", info.path, exc)
+                found.append(
+                    sharing.ModelDetails(
+                        Path(info.path), Path(info.path).name, str(info.name), bool(info.bundled),
+                        sharing.folder_size(Path(info.path)), tuple(info.genres), str(info.preset),
+                        int(getattr(info, "step", 0)), "",
+                    )
+                )
+        return sorted(found, key=lambda details: details.bundled)
+
+    def rename(self, folder: Path, name: str) -> str:
+        from melodygan_desktop.checkpoints import sharing
+
+        return sharing.rename_model(folder, self.models_dir, name)
+
+    def delete(self, folder: Path) -> None:
+        from melodygan_desktop.checkpoints import sharing
+
+        sharing.delete_model(folder, self.models_dir)
+
+    def export(self, folder: Path, destination: Path) -> Path:
+        from melodygan_desktop.checkpoints import sharing
+
+        return sharing.export_model_zip(folder, destination)
+
+    def import_file(self, zip_path: Path) -> Path:
+        from melodygan_desktop.checkpoints import sharing
+
+        return sharing.import_model_zip(zip_path, self.models_dir)
 
 
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int, metadata: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator, QValidator
+from PySide6.QtGui import QRegularExpressionValidator, QStandardItem, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from melodygan_desktop.services.generation import GenerationRequest
 
 MAX_SEED = 2**31 - 1
 MIN_SECONDS, MAX_SECONDS = 5.0, 600.0
+CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1  # genre lines hold their index in ``choices``; headings none
 
 
 def random_seed() -> int:
@@ -176,21 +177,49 @@ class GenerateControls(QWidget):
             self.method_combo.setCurrentText(default)
 
     def set_choices(self, choices: list[GenreChoice], keep_key: str | None = None) -> None:
-        """Fill the genre picker; keeps the current (or ``keep_key``) selection when it still exists."""
+        """Fill the genre picker grouped by model (a heading line per model, which cannot be picked); keeps
+        the current (or ``keep_key``) selection when it still exists, else selects the first genre."""
         key = keep_key or (self.current_choice().key if self.current_choice() else None)
         self.choices = list(choices)
         self.genre_combo.blockSignals(True)
         self.genre_combo.clear()
-        for choice in self.choices:
-            self.genre_combo.addItem(choice.label, choice.key)
-            self.genre_combo.setItemData(
-                self.genre_combo.count() - 1, str(choice.model.path), Qt.ItemDataRole.ToolTipRole
-            )
+        model = QStandardItemModel(self.genre_combo)
+        group = None
+        first = -1
+        for number, choice in enumerate(self.choices):
+            path = str(choice.model.path)
+            if path != group:
+                group = path
+                origin = "" if choice.model.bundled else "  (yours)"
+                heading = QStandardItem(f"{choice.model.name}{origin}")
+                heading.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = heading.font()
+                font.setBold(True)
+                heading.setFont(font)
+                heading.setToolTip(path)
+                model.appendRow(heading)
+            item = QStandardItem(choice.label)
+            item.setData(choice.key, Qt.ItemDataRole.UserRole)
+            item.setData(number, CHOICE_ROLE)
+            item.setToolTip(path)
+            model.appendRow(item)
+            if first < 0:
+                first = model.rowCount() - 1
+        self.genre_combo.setModel(model)
         self.genre_combo.setPlaceholderText("No model installed" if not choices else "")
         index = self.genre_combo.findData(key) if key else -1
-        self.genre_combo.setCurrentIndex(index if index >= 0 else (0 if choices else -1))
+        self.genre_combo.setCurrentIndex(index if index >= 0 else first)
         self.genre_combo.blockSignals(False)
         self._on_genre_changed()
+
+    def genre_rows(self) -> list[int]:
+        """Rows of the picker that are genres (not model headings), top to bottom."""
+        combo = self.genre_combo
+        return [i for i in range(combo.count()) if combo.itemData(i, CHOICE_ROLE) is not None]
+
+    def select_row(self, number: int) -> None:
+        """Select the ``number``-th genre line (0-based, headings not counted)."""
+        self.genre_combo.setCurrentIndex(self.genre_rows()[number])
 
     def select_key(self, key: str) -> bool:
         index = self.genre_combo.findData(key)
@@ -199,8 +228,8 @@ class GenerateControls(QWidget):
         return index >= 0
 
     def current_choice(self) -> GenreChoice | None:
-        index = self.genre_combo.currentIndex()
-        return self.choices[index] if 0 <= index < len(self.choices) else None
+        number = self.genre_combo.currentData(CHOICE_ROLE)
+        return self.choices[number] if isinstance(number, int) and 0 <= number < len(self.choices) else None
 
     def _on_genre_changed(self, *args) -> None:
         choice = self.current_choice()

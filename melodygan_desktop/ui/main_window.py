@@ -1,4 +1,5 @@
-"""Main window: Generate and Train tabs, menus, shortcuts, status bar, remembered layout, safe close."""
+"""Main window: Generate, Train and Models tabs, menus, shortcuts, status bar, remembered layout, safe
+close."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from melodygan_desktop.ui.dialogs import AboutDialog
 from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.generate_tab import GenerateTab
+from melodygan_desktop.ui.models_tab import ModelsTab
 from melodygan_desktop.ui.status_bar import StatusBar
 from melodygan_desktop.ui.train_tab import TrainTab
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
@@ -25,9 +27,10 @@ QUICK_START = """<h3>Quick start</h3>
 view to jump; scroll to zoom. <b>Export…</b> (Ctrl+E) saves WAV, FLAC or OGG with the settings inside.</li>
 <li>Keep a seed you like: untick <i>New seed each time</i>, or pick a take and press <i>Reuse seed</i>.</li>
 <li><b>Train</b>: choose (or drop) a folder with one sub-folder per genre, check the summary, press
-<b>Start</b>. When it ends, <b>Open in Generate</b>.</li></ol>
+<b>Start</b>. When it ends, <b>Install as model</b> keeps it, or <b>Open in Generate</b>.</li>
+<li><b>Models</b>: rename, delete, export a model as one .zip file to share, import one.</li></ol>
 <p>Shortcuts: Space play/pause · Ctrl+G generate · Ctrl+E export · Ctrl+L loop · Home back to start ·
-Ctrl+1 / Ctrl+2 tabs · F1 this help · Ctrl+Q quit</p>"""
+Ctrl+1 / Ctrl+2 / Ctrl+3 tabs · F1 this help · Ctrl+Q quit</p>"""
 
 
 def ask_stop_training(parent: QWidget) -> bool:
@@ -77,16 +80,18 @@ class MainWindow(QMainWindow):
         self._about: AboutDialog | None = None
         self.generate_tab = GenerateTab(services, self.errors, ask_save_path)
         self.train_tab = TrainTab(services, self.errors)
+        self.models_tab = ModelsTab(services, self.errors)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.generate_tab, "Generate")
         self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(self.models_tab, "Models")
         self.setCentralWidget(self.tabs)
         self.setStatusBar(StatusBar(self))
         self.audio_label = ElidedLabel(minimum_width=120)
         self.statusBar().addPermanentWidget(self.audio_label)
         self._build_menus()
         self._build_shortcuts()
-        for tab in (self.generate_tab, self.train_tab):
+        for tab in (self.generate_tab, self.train_tab, self.models_tab):
             tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.train_tab.open_in_generate.connect(self.open_model_in_generate)
         services.playback.availability_changed.connect(self._on_audio_availability)
@@ -101,9 +106,13 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(lambda: self.generate_tab.export_take())
         refresh = QAction("&Reload models", self, shortcut=QKeySequence("F5"))
         refresh.triggered.connect(self.services.catalog.refresh)
+        import_model = QAction("&Import model…", self)
+        import_model.triggered.connect(self.import_model)
+        manage = QAction("&Manage models", self)
+        manage.triggered.connect(lambda: self.tabs.setCurrentWidget(self.models_tab))
         quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
-        for action in (self.export_action, refresh, quit_action):
+        for action in (self.export_action, refresh, manage, import_model, quit_action):
             file_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         quick = QAction("&Quick start", self, shortcut=QKeySequence("F1"))
@@ -121,6 +130,7 @@ class MainWindow(QMainWindow):
             "Home": lambda: self.services.playback.seek(0.0),
             "Ctrl+1": lambda: self.tabs.setCurrentIndex(0),
             "Ctrl+2": lambda: self.tabs.setCurrentIndex(1),
+            "Ctrl+3": lambda: self.tabs.setCurrentIndex(2),
         }
         self.shortcuts = {}
         for key, slot in bindings.items():
@@ -137,6 +147,11 @@ class MainWindow(QMainWindow):
             self.generate_tab.toggle_play()
         elif not self.services.playback.toggle() and not self.services.playback.available:
             self.statusBar().showMessage(NO_AUDIO_STATUS, 10000)
+
+    def import_model(self) -> None:
+        """File > Import model: the Models tab's import, shown on that tab."""
+        self.tabs.setCurrentWidget(self.models_tab)
+        self.models_tab.import_model()
 
     def start_background_work(self) -> None:
         """After the window shows: load models (this imports torch), open the audio output and import what a

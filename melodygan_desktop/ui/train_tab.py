@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from melodygan_desktop import paths
 from melodygan_desktop.config import DEFAULT_PRESET, MEL_PRESETS, TrainConfig, cadence_for
@@ -17,7 +27,7 @@ from melodygan_desktop.services.jobs import Job
 from melodygan_desktop.services.playback import PLAYING
 from melodygan_desktop.services.training_session import IDLE, PAUSED, RUNNING
 from melodygan_desktop.threads import default_threads
-from melodygan_desktop.training.events import Finished, Preview
+from melodygan_desktop.training.events import Finished, Preview, Started, StepMetrics
 from melodygan_desktop.ui.data_summary_view import DataSummaryView
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_folder
@@ -28,6 +38,14 @@ from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 PREVIEW_TAG = "preview"
 MAX_PREVIEWS = 64  # the most previews a run draws (each is a clip generated and inverted)
+AUTO_INSTALL_KEY = "train/auto_install"  # install completed runs without asking (default off)
+
+
+def ask_model_name(parent: QWidget, default: str) -> str | None:
+    name, ok = QInputDialog.getText(
+        parent, "Install as model", "Name shown in the genre list:", QLineEdit.EchoMode.Normal, default
+    )
+    return name.strip() if ok and name.strip() else None
 
 
 class TrainTab(QWidget):
@@ -44,7 +62,19 @@ class TrainTab(QWidget):
         self.setAcceptDrops(True)
         self._summary_job: Job | None = None
         self._summary_key: tuple[str, str] | None = None
-        self.trained_model: str | None = None
+        self.trained_model: str | None = None  # the installed model of the last run
+        self.finished_checkpoint: Path | None = None  # the last run's newest checkpoint, installable
+        self.training_facts: dict | None = None  # what the last run knows, for its model card
+        self._run_started: Started | None = None
+        self._run_losses: dict[str, float] = {}
+        self._run_base = None  # the model the run fine-tunes (ModelInfo), if any
+        self._run_steps = 0
+        self._run_genres: tuple[str, ...] = ()
+        self._run_preset = ""
+        self._default_name = ""
+        self._installing = False
+        self._open_after_install = False
+        self.ask_model_name: Callable[[str], str | None] = lambda default: ask_model_name(self, default)
         self.trained_genres: list[str] = []  # the data folder's genres of the last run started
         self._preview_options: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._preview_loaded: int | None = None  # preview index in the player (tag PREVIEW_TAG)
@@ -55,11 +85,20 @@ class TrainTab(QWidget):
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.open_button = QPushButton("Open in Generate")
-        self.open_button.setToolTip("Generate with the newest checkpoint of this run")
+        self.open_button.setToolTip("Generate with the newest checkpoint of this run (installs it first)")
+        self.install_button = QPushButton("Install as model")
+        self.install_button.setToolTip(
+            "Add the newest checkpoint of this run to your models: the genre list and the Models tab"
+        )
+        self.auto_install_box = QCheckBox("Install completed runs automatically")
+        self.auto_install_box.setToolTip(
+            "Off: a finished run waits for Install as model. Stopped runs are only installed when you say so."
+        )
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.install_button)
         buttons.addWidget(self.open_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -67,6 +106,7 @@ class TrainTab(QWidget):
         left_layout.addWidget(self.form)
         left_layout.addWidget(self.summary)
         left_layout.addLayout(buttons)
+        left_layout.addWidget(self.auto_install_box)
         left_layout.addStretch(1)
         self.monitor = TrainMonitor()
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -82,6 +122,8 @@ class TrainTab(QWidget):
             services.settings.value("train/steps", self.form.steps_spin.value(), int)
         )
         self.form.preferred_start = services.settings.value("train/start_from", "", str) or None
+        self.auto_install_box.setChecked(services.settings.value(AUTO_INSTALL_KEY, False, bool))
+        self.auto_install_box.toggled.connect(lambda on: services.settings.set_value(AUTO_INSTALL_KEY, on))
         device = self.form.device_combo.findData(services.settings.value("train/device", "auto", str))
         self.form.device_combo.setCurrentIndex(max(device, 0))
         self._update_buttons()
@@ -100,13 +142,16 @@ class TrainTab(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(session.stop)
         self.open_button.clicked.connect(self.open_trained_model)
+        self.install_button.clicked.connect(lambda: self.install_model(ask=True))
         self.form.init_combo.currentIndexChanged.connect(lambda index: self._update_preview_genres())
         self.form.preset_changed.connect(lambda name: self._update_preview_genres())
         self.monitor.previews.play_requested.connect(self.play_preview)
         self.services.playback.state_changed.connect(lambda state: self._show_preview_playing())
         self.services.playback.position_changed.connect(lambda seconds: self._show_preview_playing())
         session.started.connect(self.monitor.on_started)
+        session.started.connect(self._on_started)
         session.metrics.connect(self.monitor.on_metrics)
+        session.metrics.connect(self._on_metrics)
         session.preview.connect(self.monitor.previews.set_preview)
         session.checkpoint_saved.connect(
             lambda event: self.status_message.emit(f"Checkpoint saved at step {event.step}")
@@ -276,6 +321,13 @@ class TrainTab(QWidget):
             config = self.training_config()
             run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
         self.trained_model = None
+        self.finished_checkpoint = None
+        self.training_facts = None
+        self._run_started, self._run_losses, self._run_steps = None, {}, config.steps
+        self._run_base = self._base_model()
+        self._run_genres = tuple(self.run_genres())
+        self._run_preset = config.preset
+        self._open_after_install = False
         self.trained_genres = list(self.summary.summary.genres)
         self._run_label = f"{Path(config.data_dir).name} · {config.preset} · {time.strftime('%d %b %H:%M')}"
         self.monitor.reset(config.steps)
@@ -303,32 +355,98 @@ class TrainTab(QWidget):
         self.pause_button.setEnabled(state in (RUNNING, PAUSED))
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
         self.stop_button.setEnabled(state in (RUNNING, PAUSED))
-        self.open_button.setEnabled(idle and self.trained_model is not None)
+        installable = self.finished_checkpoint is not None and not self._installing
+        self.open_button.setEnabled(idle and (self.trained_model is not None or installable))
+        self.install_button.setEnabled(idle and installable and self.trained_model is None)
         self.form.set_editable(idle)
+
+    def _on_started(self, event: Started) -> None:
+        self._run_started = event
+
+    def _on_metrics(self, event: StepMetrics) -> None:
+        self._run_losses = dict(event.losses)
 
     def _on_finished(self, event: Finished) -> None:
         self.monitor.on_finished(event)
         self.status_message.emit(self.monitor.rate_label.text())
         self.refresh_runs()  # a stopped run can be resumed; a resumed one may be complete now
         if event.checkpoint and event.reason != "failed":
-            self._install_model(Path(event.checkpoint), f"{self._run_label} · step {event.step}")
+            self.finished_checkpoint = Path(event.checkpoint)
+            self.training_facts = self._training_facts(event)
+            self._default_name = f"{self._run_label} · step {event.step}"
+            if event.reason == "completed" and self.auto_install_box.isChecked():
+                self.install_model(ask=False)
+            else:
+                self.status_message.emit(
+                    f"{self.monitor.rate_label.text()} · Install as model to add it to the genre list"
+                )
         self._update_buttons()
 
-    def _install_model(self, checkpoint: Path, display_name: str) -> None:
-        """Copy the newest checkpoint into the user's models so the genre picker lists it from now on."""
-        run_name = self.services.training.run_dir.name if self.services.training.run_dir else checkpoint.name
+    def _training_facts(self, event: Finished) -> dict:
+        """What this run knows, as the fields of the core's ``TrainingRecord`` (plain values)."""
+        started = self._run_started
+        data = started.data if started is not None else self.summary.summary
+        base = self._run_base
+        facts: dict = {
+            "preset": started.preset if started is not None else self._run_preset,
+            "genres": self._run_genres,
+            "data_folder": self.form.folder(),
+            "step": int(event.step),
+            "total_steps": int(started.total_steps if started is not None else self._run_steps),
+            "ended": "completed" if event.reason == "completed" else event.reason,
+            "base_model": str(base.name) if base is not None else None,
+            "base_model_id": Path(base.path).name if base is not None else None,
+            "seconds": float(self.monitor.elapsed_seconds()),
+            "device": started.device if started is not None else None,
+            "final_losses": {str(k): float(v) for k, v in self._run_losses.items()},
+            "finished_at": time.strftime("%Y-%m-%d %H:%M"),
+        }
+        if data is not None:
+            facts.update(
+                tracks=int(data.tracks), data_seconds=float(data.seconds),
+                clips_per_genre={str(g): int(n) for g, n in data.clips_per_genre.items()},
+            )
+        return facts
+
+    def install_model(self, ask: bool = True) -> None:
+        """Install the last run's newest checkpoint as a model (asking its name when ``ask``), with a card
+        written from what the run knows: base model, data, steps, time, device, final losses."""
+        if self.finished_checkpoint is None or self._installing or self.services.training.is_active:
+            return
+        default = self._default_name or self.finished_checkpoint.name
+        name = self.ask_model_name(default) if ask else default
+        if not name:
+            self._open_after_install = False
+            return
+        checkpoint, facts = self.finished_checkpoint, dict(self.training_facts or {})
+        run_dir = self.services.training.run_dir
+        run_name = run_dir.name if run_dir is not None else checkpoint.parent.name
         export = self.services.export_model_fn
-        job = self.services.jobs.submit(
-            "install model", lambda progress: export(checkpoint, run_name, display_name)
-        )
+
+        def work(progress):
+            from melodygan_desktop.services.core import training_card
+
+            card, fields = training_card(facts, name) if facts else (None, None)
+            return export(checkpoint, run_name, name, card, fields)
+
+        self._installing = True
+        self._update_buttons()
+        job = self.services.jobs.submit("install model", work)
         job.result.connect(self._on_model_installed)
-        job.error.connect(
-            lambda message, details: self.errors.report("Could not add the trained model", message, details)
-        )
+        job.error.connect(self._on_install_failed)
+
+    def _on_install_failed(self, message: str, details: str) -> None:
+        self._installing = self._open_after_install = False
+        self._update_buttons()
+        self.errors.report("Could not add the trained model", message, details)
 
     def open_trained_model(self) -> None:
-        """Generate with the new model, on the genre it was trained on (the folder's first genre)."""
+        """Generate with the new model, on the genre it was trained on (the folder's first genre); a run not
+        installed yet is installed first, under its default name."""
         if self.trained_model is None:
+            if self.finished_checkpoint is not None:
+                self._open_after_install = True
+                self.install_model(ask=False)
             return
         model = self.services.catalog.model_for_path(self.trained_model)
         genres = list(model.genres) if model is not None else []
@@ -336,10 +454,14 @@ class TrainTab(QWidget):
         self.open_in_generate.emit(self.trained_model, genre)
 
     def _on_model_installed(self, path: Path) -> None:
+        self._installing = False
         self.trained_model = str(path)
         self.services.catalog.refresh()
         self._update_buttons()
         self.status_message.emit(f"Model saved to {path}: open it in the Generate tab")
+        if self._open_after_install:
+            self._open_after_install = False
+            self.open_trained_model()
 
     # -- previews
     def play_preview(self, index: int) -> None:

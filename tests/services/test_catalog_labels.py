@@ -1,4 +1,4 @@
-"""Genre picker lines: bundled models first, one line per genre, recorded/arranged marks from the card."""
+"""Genre picker lines: the user's models first, one line per genre, recorded/arranged marks from the card."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ def info(name, genres, bundled, kinds=None, preset="melodygan-cond"):
     return ModelInfo(Path(f"/m/{name}"), name, preset, genres, bundled, None, 1, kinds or {})
 
 
-def test_bundled_first_and_kinds_shown():
+def test_users_models_first_and_kinds_shown():
     user = info("mine", ("techno",), False)
     bundled = info("open13", ("jazz", "metal"), True, {"jazz": "arranged", "metal": "recorded"})
     labels = [choice.label for choice in genre_choices([user, bundled], None)]
     assert labels == [
-        "jazz (arranged)  —  open13", "metal (recorded)  —  open13", "mine: all genres (techno)  (yours)"
+        "mine: all genres (techno)  (yours)", "jazz (arranged)  —  open13", "metal (recorded)  —  open13"
     ]

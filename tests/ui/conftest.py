@@ -39,7 +39,9 @@ def make_services(qtbot, tmp_path):
             options_fn=gui_fakes.fake_options,
             prepare_fn=lambda folder, mel_preset, progress: gui_fakes.fake_summary(),
             write_audio_fn=lambda path, audio, rate, metadata: None,
-            export_model_fn=lambda checkpoint, name, display: tmp_path / "models" / name,
+            export_model_fn=lambda checkpoint, name, display, card=None, fields=None: (
+                tmp_path / "models" / name
+            ),
             invert_preview_fn=lambda mel, mel_preset: gui_fakes.tone(1.0),
             list_runs_fn=lambda: [],
             resume_config_fn=gui_fakes.fake_resume_config,

@@ -130,6 +130,7 @@ def drive(app, window, options: argparse.Namespace) -> dict:
             train.form.batch_spin.setValue(options.batch)
         finished = []
         services.training.finished.connect(finished.append)
+        train.auto_install_box.setChecked(True)  # install the completed run as a model
         wait_for(app, train.start_button.isEnabled, 60, "the Start button")
         QTest.mouseClick(train.start_button, Qt.MouseButton.LeftButton)
         wait_for(app, lambda: finished, options.train_timeout, "the training run")

@@ -16,15 +16,21 @@ def _generate(qtbot, window):
     return tab.current_take
 
 
-def test_picker_lists_every_genre_bundled_first(window):
+def test_picker_groups_by_model_with_the_users_models_first(window):
     combo = window.generate_tab.controls.genre_combo
     labels = [combo.itemText(i) for i in range(combo.count())]
-    assert labels[:3] == [
+    assert labels == [
+        "My techno  (yours)",  # a heading per model, the user's first
+        "My techno: all genres (techno)  (yours)",
+        "Bundled conditional",
         "blues  —  Bundled conditional",
         "jazz  —  Bundled conditional",
         "rock  —  Bundled conditional",
     ]
-    assert labels[3].startswith("My techno: all genres") and "(yours)" in labels[3]
+    headings = [i for i in range(combo.count()) if not combo.model().item(i).isEnabled()]
+    assert headings == [0, 2]  # headings cannot be picked
+    assert combo.currentIndex() == 1
+    assert window.generate_tab.controls.current_choice().model.name == "My techno"
     methods = window.generate_tab.controls.method_combo
     assert methods.currentText() == "nnls-fgla" and methods.count() == 3
 
@@ -32,7 +38,7 @@ def test_picker_lists_every_genre_bundled_first(window):
 def test_generate_shows_the_take_and_seed_is_reusable(qtbot, window):
     tab = window.generate_tab
     controls = tab.controls
-    controls.genre_combo.setCurrentIndex(1)  # jazz
+    controls.select_row(2)  # jazz
     controls.seconds_spin.setValue(6.0)
     take = _generate(qtbot, window)
     generator = window.services.generation._generate_fn
@@ -76,7 +82,7 @@ def test_generation_runs_off_the_gui_thread_with_progress(qtbot, window, fakes):
 
 def test_genre_morph_blends_two_genres(qtbot, window):
     controls = window.generate_tab.controls
-    controls.genre_combo.setCurrentIndex(0)  # blues of the conditional model
+    controls.select_row(1)  # blues of the conditional model
     assert controls.morph_box.isEnabled()
     controls.morph_box.setChecked(True)
     controls.morph_combo.setCurrentText("rock")
@@ -84,7 +90,7 @@ def test_genre_morph_blends_two_genres(qtbot, window):
     take = _generate(qtbot, window)
     assert take.request.genre == {"blues": 0.7, "rock": 0.3}
     assert take.default_file_stem().startswith("blues-rock30_seed")
-    controls.genre_combo.setCurrentIndex(3)  # unconditional model: no morph
+    controls.select_row(0)  # unconditional model: no morph
     assert not controls.morph_box.isEnabled() and not controls.morph_box.isChecked()
 
 
@@ -153,6 +159,7 @@ def test_errors_are_reported_not_raised(qtbot, window, fakes):
 
 
 def test_model_card_opens(qtbot, window):
+    window.generate_tab.controls.select_row(1)  # blues of the bundled model
     window.generate_tab.controls.card_button.click()
     dialog = window.generate_tab._card_dialog
     assert dialog is not None and dialog.isVisible()

@@ -16,7 +16,7 @@ def test_settings_are_remembered(qtbot, make_services, tmp_path):
     first.show()
     with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
         first.start_background_work()
-    first.generate_tab.controls.genre_combo.setCurrentIndex(2)
+    first.generate_tab.controls.select_row(3)  # rock
     first.generate_tab.controls.seconds_spin.setValue(42.0)
     first.generate_tab.controls.method_combo.setCurrentText("griffin-lim")
     first.train_tab.form.folder_edit.setText(str(tmp_path))

@@ -101,7 +101,8 @@ def test_training_runs_with_live_losses_previews_and_open_in_generate(qtbot, win
         assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     config = window.services.training._train_fn.configs[-1]
     assert config.steps == 50 and config.preset == "melodygan-cond" and config.batch_size == 16
-    qtbot.waitUntil(lambda: tab.trained_model is not None, timeout=3000)
+    qtbot.waitUntil(tab.open_button.isEnabled, timeout=3000)
+    assert tab.trained_model is None and tab.install_button.isEnabled()  # installed only when asked
     monitor = tab.monitor
     monitor.losses.redraw()
     assert monitor.losses.points("g/adv") == 50 and monitor.losses.points("d/gp") == 50
@@ -109,8 +110,10 @@ def test_training_runs_with_live_losses_previews_and_open_in_generate(qtbot, win
     assert "completed" in monitor.message.text()
     assert monitor.previews.preview is not None and monitor.previews.preview.step == 50
     assert tab.open_button.isEnabled()
-    tab.open_button.click()
-    assert opened and opened[0].endswith(tab.trained_model.split("/")[-1])
+    tab.open_button.click()  # installs the run under its default name, then opens it
+    qtbot.waitUntil(lambda: bool(opened), timeout=3000)
+    assert opened[0].endswith(tab.trained_model.split("/")[-1])
+    assert not tab.install_button.isEnabled()
     assert window.tabs.currentWidget() is window.generate_tab
 
 
@@ -146,7 +149,8 @@ def test_pause_resume_stop_buttons(qtbot, window, tmp_path, fakes):
     step = blocker.args[0].step
     assert status.startswith(f"Stopped at step {step} / 100000")
     assert "checkpoint saved" in status and "elapsed" in status and "ETA" not in status
-    assert window.statusBar().currentMessage() == status
+    assert window.statusBar().currentMessage().startswith(status)
+    assert "Install as model" in window.statusBar().currentMessage()  # a stopped run waits to be asked
 
 
 def test_divergence_and_errors_are_shown_clearly(qtbot, window, tmp_path, fakes):
@@ -193,7 +197,10 @@ def fine_tune_window(qtbot, make_services, tmp_path, fakes):
     open13 = fakes.FakeModelInfo(tmp_path / "open13", name, "melodygan-cond", OPEN13, True)
     models = [open13]
 
-    def install(checkpoint, name, display):
+    installs = []
+
+    def install(checkpoint, name, display, card=None, fields=None):
+        installs.append((checkpoint, name, display, card, fields))
         path = tmp_path / "models" / name
         models.append(fakes.FakeModelInfo(path, display, "melodygan-cond", OPEN13 + ("tracks",), False))
         return path
@@ -215,6 +222,7 @@ def fine_tune_window(qtbot, make_services, tmp_path, fakes):
     tab.form.set_folder(str(tmp_path))
     qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
     window.fake_train = train
+    window.installs = installs
     return window
 
 
@@ -265,7 +273,10 @@ def test_open_in_generate_selects_the_trained_genre(qtbot, fine_tune_window):
     choice = controls.current_choice()
     assert window.tabs.currentWidget() is window.generate_tab
     assert str(choice.model.path) == tab.trained_model and choice.genre == "tracks"
-    assert controls.genre_combo.currentIndex() == 26  # 27th in the list: after the 13 bundled genres
+    # the user's models come first: the new model's heading, its 13 genres of the base model, then tracks
+    assert controls.genre_combo.currentIndex() == 14
+    heading = controls.genre_combo.itemText(0)
+    assert heading.startswith(choice.model.name) and "(yours)" in heading
     assert window.generate_tab.generate_button.isEnabled()  # ready to Generate
 
 
@@ -361,3 +372,56 @@ def test_a_preview_plays_like_a_take_play_becomes_stop_with_a_playhead(qtbot, wi
     window.tabs.setCurrentWidget(tab)
     window.shortcuts["Space"].activated.emit()  # Space stops a playing preview
     assert playback.state == "stopped" and previews.buttons[0].text() == "Play blues"
+
+
+def test_a_run_is_installed_when_asked_with_a_card_of_what_it_knows(qtbot, fine_tune_window):
+    window = fine_tune_window
+    tab = window.train_tab
+    assert not tab.auto_install_box.isChecked()  # default: ask
+    assert not tab.install_button.isEnabled()
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    qtbot.waitUntil(tab.install_button.isEnabled, timeout=3000)
+    assert window.installs == [] and tab.trained_model is None  # nothing installed without asking
+    asked = []
+    tab.ask_model_name = lambda default: asked.append(default) or None  # cancelled: still nothing
+    tab.install_button.click()
+    assert asked and asked[0].endswith("step 20") and window.installs == []
+    tab.ask_model_name = lambda default: "Tracks, fine-tuned"
+    with qtbot.waitSignal(window.services.catalog.models_changed, timeout=5000):
+        tab.install_button.click()
+    qtbot.waitUntil(lambda: tab.trained_model is not None, timeout=3000)
+    checkpoint, folder_name, display, card, fields = window.installs[-1]
+    assert display == "Tracks, fine-tuned" and folder_name == window.services.training.run_dir.name
+    assert fields["base_model"] == "Open corpus, 13 genres" and fields["base_model_id"] == "open13"
+    assert fields["data_folder"] == str(window.train_tab.form.folder())
+    clips = {"blues": 6, "jazz": 6}  # as the run reported its data (the fake's Started event)
+    assert fields["data"] == {"tracks": 4, "minutes": 2.0, "clips_per_genre": clips}
+    training = fields["training"]
+    assert training["steps"] == 20 and training["total_steps"] == 20 and training["ended"] == "completed"
+    assert training["device"] == "cpu" and set(training["final_losses"]) == {"d/loss", "g/adv", "d/gp"}
+    assert "seconds" in training
+    assert card.startswith("# Tracks, fine-tuned (`melodygan-cond`)")
+    assert "Fine-tuned from **Open corpus, 13 genres** (`open13`)" in card and "| jazz | 6 |" in card
+    assert not tab.install_button.isEnabled()  # installed once
+    assert tab.open_button.isEnabled()
+
+
+def test_auto_install_setting_installs_completed_runs_only(qtbot, fine_tune_window, fakes):
+    window = fine_tune_window
+    tab = window.train_tab
+    tab.auto_install_box.setChecked(True)
+    assert window.services.settings.value("train/auto_install", False, bool)
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    qtbot.waitUntil(lambda: tab.trained_model is not None, timeout=3000)
+    assert len(window.installs) == 1 and window.installs[0][4]["training"]["ended"] == "completed"
+    # a stopped run is never installed without asking
+    window.services.training._train_fn = fakes.FakeTrain(steps=100000, step_seconds=0.005)
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.monitor.progress.value() > 3, timeout=3000)
+    with qtbot.waitSignal(window.services.training.finished, timeout=3000):
+        tab.stop_button.click()
+    qtbot.waitUntil(tab.install_button.isEnabled, timeout=3000)
+    assert len(window.installs) == 1 and tab.trained_model is None
