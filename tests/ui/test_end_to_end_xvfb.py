@@ -61,7 +61,8 @@ def test_generate_play_export_in_a_real_window(tmp_path):
         export["metadata"]["seed"] == str(report["take"]["seed"]) and export["metadata"]["genre"] == "techno"
     )
     assert "1 track(s)" in report["summary"]
-    for name in ("generate-tab.png", "train-tab.png"):
+    assert report["models"][0] == "demo"  # the user's model first in the model manager
+    for name in ("generate-tab.png", "train-tab.png", "models-tab.png"):
         assert (tmp_path / "out" / name).stat().st_size > 10_000
     if report["audio_available"]:  # PortAudio reached the capture device: the take was played
         played = np.fromfile(capture, dtype=np.float32)
