@@ -424,3 +424,21 @@ def test_error_messages_naming_hostile_paths_are_escaped(tmp_path, capsys):
     assert main(["export", str(missing)]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "no\\x1b[2Jsuch" in err
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["evaluate", "m", "--per-genre", "1000000000"], "--per-genre"),
+    (["evaluate", "m", "--threads", "100000"], "--threads"),
+    (["classifier", "train", "c", "-o", "o", "--batch-size", "0"], "--batch-size"),
+    (["classifier", "train", "c", "-o", "o", "--learning-rate", "nan"], "--learning-rate"),
+    (["judge", "train", "c", "-o", "o", "--epochs", "0"], "--epochs"),
+    (["judge", "train", "c", "-o", "o", "--dropout", "1"], "--dropout"),
+    (["corpus", "build", "d", "--jobs", "100000"], "--jobs"),
+    (["corpus", "build", "d", "--song-seconds", "1e9"], "--song-seconds"),
+])
+def test_lab_commands_refuse_numbers_out_of_bounds(argv, option, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and "must be" in err

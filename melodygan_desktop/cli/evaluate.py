@@ -9,6 +9,9 @@ import json
 import sys
 from pathlib import Path
 
+from ..config import MAX_BATCH_SIZE, MAX_CLIP_SECONDS, MAX_SEED
+from .arguments import float_in, int_in, max_threads
+
 
 def add_evaluate_subparser(subparsers) -> None:
     """Register ``evaluate`` and ``classifier train`` on the main CLI (both dispatch via ``args.handler``)."""
@@ -34,7 +37,8 @@ def add_evaluate_subparser(subparsers) -> None:
     p.add_argument(
         "--no-musicality", action="store_true", help="skip the musicality yardsticks (real vs generated)"
     )
-    p.add_argument("--per-genre", type=int, default=32, metavar="N", help="generated clips per genre (32)")
+    p.add_argument("--per-genre", type=int_in(2, 1000), default=32, metavar="N",
+                   help="generated clips per genre (32)")
     p.add_argument(
         "--method",
         action="append",
@@ -46,11 +50,12 @@ def add_evaluate_subparser(subparsers) -> None:
         help="skip the resynthesised-real distances (they do not "
         "depend on the model, so one run per data set and seed is enough)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the Markdown table to a file too")
     p.add_argument("--cache-dir", help="mel cache folder (default: the user cache)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    p.add_argument("--threads", type=int_in(0, max_threads), default=0,
+                   help="torch CPU threads (default: half the cores)")
     p.set_defaults(handler=cmd_evaluate)
 
     c = subparsers.add_parser("classifier", help="the genre classifier that 'evaluate' listens with")
@@ -63,15 +68,19 @@ def add_evaluate_subparser(subparsers) -> None:
     )
     t.add_argument("data_dir", metavar="DATA_DIR")
     t.add_argument("-o", "--output", required=True, help="classifier folder to write")
-    t.add_argument("--epochs", type=int, default=40)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--learning-rate", type=float, default=2e-3)
-    t.add_argument("--patience", type=int, default=8, help="epochs without improvement before stopping")
-    t.add_argument("--crop-frames", type=int, default=128, help="training crop length (0 = whole clips)")
-    t.add_argument("--clip-seconds", type=float, help="clip length (default 10, paper 000)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int_in(1, 10000), default=40)
+    t.add_argument("--batch-size", type=int_in(1, MAX_BATCH_SIZE), default=32)
+    t.add_argument("--learning-rate", type=float_in(0.0, 1.0, low_open=True), default=2e-3)
+    t.add_argument("--patience", type=int_in(1, 10000), default=8,
+                   help="epochs without improvement before stopping")
+    t.add_argument("--crop-frames", type=int_in(0, 4096), default=128,
+                   help="training crop length (0 = whole clips)")
+    t.add_argument("--clip-seconds", type=float_in(0.0, MAX_CLIP_SECONDS, low_open=True),
+                   help="clip length (default 10, paper 000)")
+    t.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     t.add_argument("--cache-dir", help="mel cache folder (default: the user cache)")
-    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    t.add_argument("--threads", type=int_in(0, max_threads), default=0,
+                   help="torch CPU threads (default: half the cores)")
     t.add_argument("--force", action="store_true", help="replace an existing output folder")
     t.set_defaults(handler=cmd_classifier_train)
 

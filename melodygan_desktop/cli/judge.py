@@ -8,6 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..config import MAX_SEED
+from .arguments import float_in, int_in, max_threads
+
 
 def add_judge_subparser(subparsers) -> None:
     """Register ``judge train`` on the main CLI (dispatched via ``args.handler``)."""
@@ -25,14 +28,17 @@ def add_judge_subparser(subparsers) -> None:
     t.add_argument("data_dir", metavar="CORPUS")
     t.add_argument("-o", "--output", required=True, help="judge folder to write")
     t.add_argument(
-        "--hidden", type=int, default=0, help="hidden units (default 0: multinomial logistic regression)"
+        "--hidden", type=int_in(0, 4096), default=0,
+        help="hidden units (default 0: multinomial logistic regression)",
     )
-    t.add_argument("--dropout", type=float, default=0.5, help="dropout on the inputs (and hidden layer)")
-    t.add_argument("--epochs", type=int, default=300)
-    t.add_argument("--learning-rate", type=float, default=3e-3)
-    t.add_argument("--weight-decay", type=float, default=1e-2)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: half the cores)")
+    t.add_argument("--dropout", type=float_in(0.0, 0.95), default=0.5,
+                   help="dropout on the inputs (and hidden layer)")
+    t.add_argument("--epochs", type=int_in(1, 100000), default=300)
+    t.add_argument("--learning-rate", type=float_in(0.0, 1.0, low_open=True), default=3e-3)
+    t.add_argument("--weight-decay", type=float_in(0.0, 1.0), default=1e-2)
+    t.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
+    t.add_argument("--threads", type=int_in(0, max_threads), default=0,
+                   help="torch CPU threads (default: half the cores)")
     t.add_argument("--force", action="store_true", help="replace an existing output folder")
     t.set_defaults(handler=cmd_judge_train)
 

@@ -27,6 +27,21 @@ def _fractions(text: str) -> tuple[float, float, float]:
     return values  # type: ignore[return-value]
 
 
+def _number(kind: type, low: float, high: float):
+    """An argparse ``type``: a ``kind`` (int or float) in ``low..high``, refused with the bound otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not low <= value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"must be {low:g} to {high:g}, got {text}")
+        return value
+
+    return parse
+
+
 def add_corpus_subparser(subparsers) -> argparse.ArgumentParser:
     """Add ``corpus build`` and ``corpus deps`` to the main CLI; both dispatch via ``args.handler``."""
     corpus = subparsers.add_parser("corpus", help="build the open genre corpus from Debian music packages")
@@ -40,11 +55,15 @@ def add_corpus_subparser(subparsers) -> argparse.ArgumentParser:
     build.add_argument("--tier", choices=TIERS, default="core",
                        help="core (about 1 GB of packages) or extended (several GB)")
     build.add_argument("--only", nargs="+", metavar="GENRE", dest="genres", help="build these genres only")
-    build.add_argument("--jobs", type=int, default=1, help="parallel renders (default 1)")
-    build.add_argument("--seed", type=int, default=0, help="selection, split and arrangement seed")
-    build.add_argument("--max-minutes", type=float, help="recorded minutes kept per genre (tier default)")
-    build.add_argument("--songs", type=int, help="MMA songs per arranged genre (tier default)")
-    build.add_argument("--song-seconds", type=float, help="length of each MMA song (default 75)")
+    build.add_argument("--jobs", type=_number(int, 1, 64), default=1, help="parallel renders (default 1)")
+    build.add_argument("--seed", type=_number(int, 0, 2**63 - 1), default=0,
+                       help="selection, split and arrangement seed")
+    build.add_argument("--max-minutes", type=_number(float, 0.1, 100_000),
+                       help="recorded minutes kept per genre (tier default)")
+    build.add_argument("--songs", type=_number(int, 1, 10_000),
+                       help="MMA songs per arranged genre (tier default)")
+    build.add_argument("--song-seconds", type=_number(float, 5, 1200),
+                       help="length of each MMA song (default 75)")
     build.add_argument("--split", type=_fractions, default=DEFAULT_FRACTIONS, metavar="TRAIN,VAL,TEST",
                        help="fractions of each genre's minutes (default 0.7,0.15,0.15)")
     build.add_argument("--arrange", nargs="+", default=[], metavar="GENRE",
