@@ -34,6 +34,7 @@ from melodygan_desktop.ui.errors import ErrorReporter
 
 COLUMNS = ("Name", "Id", "Size", "Genres", "Preset", "Base model", "Data folder", "Steps", "Date")
 SHARE_FILTER = "MELodyGAN model (*.zip)"
+MAX_COLUMN_WIDTH = (240, 200, 80, 220, 130, 180, 180, 70, 130)  # pixels, per column of COLUMNS
 
 
 def format_size(size_bytes: int) -> str:
@@ -109,8 +110,8 @@ class ModelsTab(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # genres take the spare width
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # long cells end in "…"; the tooltip has all
         self.note = QLabel("Loading models…")
         self.note.setWordWrap(True)
         self.rename_button = QPushButton("Rename…")
@@ -175,7 +176,8 @@ class ModelsTab(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column in range(self.table.columnCount()):  # every column in view at 1280 px; drag to widen
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), MAX_COLUMN_WIDTH[column]))
         yours = sum(not model.bundled for model in self.details)
         self.note.setText(
             f"{yours} of your own, {len(self.details) - yours} bundled. Bundled models can be exported, not "
