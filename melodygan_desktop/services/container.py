@@ -20,6 +20,7 @@ from melodygan_desktop.services.generation import GenerateFunction, GenerationSe
 from melodygan_desktop.services.jobs import JobRunner
 from melodygan_desktop.services.playback import PlaybackController
 from melodygan_desktop.services.settings import AppSettings
+from melodygan_desktop.services.take_store import TakeStore
 from melodygan_desktop.services.training_session import TrainFunction, TrainingSession
 from melodygan_desktop.training.events import DataSummary
 
@@ -47,6 +48,7 @@ class AppServices:
     list_runs_fn: ListRunsFunction
     resume_config_fn: ResumeConfigFunction
     model_store: Any = None  # core.ModelStore: rename, delete, export and import the user's models
+    take_store: Any = None  # take_store.TakeStore: takes kept across restarts
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stop playback, ask training to stop and wait for background work (window close)."""
@@ -74,6 +76,7 @@ def build_services(
     list_runs_fn: ListRunsFunction | None = None,
     resume_config_fn: ResumeConfigFunction | None = None,
     model_store: Any = None,
+    take_store: Any = None,
 ) -> AppServices:
     """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
     from melodygan_desktop.services import core
@@ -93,4 +96,5 @@ def build_services(
         list_runs_fn=list_runs_fn or core.unfinished_runs,
         resume_config_fn=resume_config_fn or core.resume_config,
         model_store=model_store or core.ModelStore(),
+        take_store=take_store or TakeStore(),
     )

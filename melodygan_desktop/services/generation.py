@@ -180,6 +180,10 @@ class GenerationService(QObject):
         self.busy_changed.emit(True)
         return True
 
+    def continue_numbering(self, last: int) -> None:
+        """Number the next take after ``last`` (the newest take kept from an earlier session)."""
+        self._count = max(self._count, int(last))
+
     def _on_message(self, message: str) -> None:
         self._last_message = message
 

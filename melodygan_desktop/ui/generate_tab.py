@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -26,6 +27,18 @@ from melodygan_desktop.ui.spectrogram_view import SpectrogramView
 from melodygan_desktop.ui.take_history import TakeHistory
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS, TransportBar
 from melodygan_desktop.ui.waveform_view import WaveformView
+
+
+def confirm_clear_takes(parent: QWidget, count: int) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        "Clear takes?",
+        f"Delete all {count} take(s) of the list? They are also removed from your data folder, so they will "
+        "not be listed at the next start. Exported files are not touched.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 PLAYBACK_TAG = "generate"
 
@@ -52,6 +65,7 @@ class GenerateTab(QWidget):
         self.ask_save_path = ask_save_path or (lambda default: ask_export_path(self, default))
         self.current_take: Take | None = None
         self._card_dialog: ModelCardDialog | None = None
+        self.confirm_clear_takes: Callable[[int], bool] = lambda count: confirm_clear_takes(self, count)
 
         self.controls = GenerateControls()
         self.generate_button = QPushButton("Generate")
@@ -135,6 +149,7 @@ class GenerateTab(QWidget):
         self.history.play_requested.connect(self.play_take)
         self.history.reuse_requested.connect(self.reuse_settings)
         self.history.export_requested.connect(self.export_take)
+        self.history.clear_requested.connect(self.clear_takes)
 
     def _restore_settings(self) -> None:
         settings = self.services.settings
@@ -202,10 +217,50 @@ class GenerateTab(QWidget):
 
     def _on_take(self, take: Take) -> None:
         self.history.add(take)  # selects it without re-emitting take_selected
+        self._keep_take(take)
         self.show_take(take)
         self.status_message.emit(
             f"Take #{take.number} ready: {take.genre_label}, seed {take.request.seed}, "
             f"{take.duration_seconds:.1f} s"
+        )
+
+    # -- takes kept across restarts
+    def _keep_take(self, take: Take) -> None:
+        store = self.services.take_store
+        job = self.services.jobs.submit("keep take", lambda progress: store.save(take))
+        job.error.connect(
+            lambda message, details: self.status_message.emit(
+                f"Take #{take.number} is not kept for the next start: {message}"
+            )
+        )
+
+    def restore_takes(self) -> None:
+        """List the takes kept from earlier sessions (read off the GUI thread) below this session's."""
+        store = self.services.take_store
+        job = self.services.jobs.submit("restore takes", lambda progress: store.load())
+        job.result.connect(self._on_restored)
+        job.error.connect(
+            lambda message, details: self.errors.report("Could not read the kept takes", message, details)
+        )
+
+    def _on_restored(self, takes: list[Take]) -> None:
+        for take in reversed(takes):  # newest first, below any take of this session
+            self.history.add_older(take)
+        if takes:
+            self.services.generation.continue_numbering(max(take.number for take in takes))
+            self.status_message.emit(f"{len(takes)} take(s) kept from earlier sessions")
+
+    def clear_takes(self) -> None:
+        """Delete every take of the list, in the list and in the user data folder (asked first)."""
+        count = self.history.list.count()
+        if count == 0 or not self.confirm_clear_takes(count):
+            return
+        self.history.clear()
+        store = self.services.take_store
+        job = self.services.jobs.submit("clear takes", lambda progress: store.clear())
+        job.result.connect(lambda deleted: self.status_message.emit(f"Cleared {count} take(s)"))
+        job.error.connect(
+            lambda message, details: self.errors.report("Could not clear the takes", message, details)
         )
 
     def show_take(self, take: Take, keep_position: bool = False) -> None:

@@ -154,9 +154,10 @@ class MainWindow(QMainWindow):
         self.models_tab.import_model()
 
     def start_background_work(self) -> None:
-        """After the window shows: load models (this imports torch), open the audio output and import what a
-        training run needs, all off the GUI thread."""
+        """After the window shows: load models (this imports torch), read the kept takes, open the audio
+        output and import what a training run needs, all off the GUI thread."""
         self.services.catalog.refresh()
+        self.generate_tab.restore_takes()
         self.services.playback.open_in_background()
         warm_up_in_background()
 

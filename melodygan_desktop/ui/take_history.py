@@ -1,4 +1,5 @@
-"""Take history: this session's takes, to show, replay, compare at the same moment, reuse and export."""
+"""Take history: the takes (kept across restarts), to show, replay, compare at the same moment, reuse,
+export and clear."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class TakeHistory(QWidget):
     play_requested = Signal(object)
     reuse_requested = Signal(object)
     export_requested = Signal(object)
+    clear_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, capacity: int = 30) -> None:
         super().__init__(parent)
@@ -57,12 +59,17 @@ class TakeHistory(QWidget):
         self.play_button.setToolTip("Play the selected take from the start")
         self.reuse_button = QPushButton("Reuse seed")
         self.export_button = QPushButton("Export…")
+        self.clear_button = QPushButton("Clear…")
+        self.clear_button.setToolTip("Delete every take of the list (they are kept across restarts)")
         buttons = QHBoxLayout()
         for button in (self.play_button, self.reuse_button, self.export_button):
             buttons.addWidget(button)
+        title = QHBoxLayout()
+        title.addWidget(QLabel("Takes"), 1)
+        title.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Takes"))
+        layout.addLayout(title)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self.list.currentItemChanged.connect(self._on_current_changed)
@@ -72,9 +79,18 @@ class TakeHistory(QWidget):
         self.play_button.clicked.connect(lambda: self._emit_for_selected(self.play_requested))
         self.reuse_button.clicked.connect(lambda: self._emit_for_selected(self.reuse_requested))
         self.export_button.clicked.connect(lambda: self._emit_for_selected(self.export_requested))
+        self.clear_button.clicked.connect(self.clear_requested)
         self._update_buttons()
 
     def add(self, take: Take, select: bool = True) -> None:
+        self._insert(0, take, select)
+
+    def add_older(self, take: Take) -> None:
+        """Add ``take`` below the others (a take kept from an earlier session), if there is room."""
+        if self.list.count() < self.capacity:
+            self._insert(self.list.count(), take, False)
+
+    def _insert(self, row: int, take: Take, select: bool) -> None:
         item = QListWidgetItem(entry_text(take))
         item.setData(Qt.ItemDataRole.UserRole, take)
         item.setToolTip(
@@ -82,11 +98,17 @@ class TakeHistory(QWidget):
             f"{take.export_metadata().get('genre', '')}"
         )
         self.list.blockSignals(True)
-        self.list.insertItem(0, item)
+        self.list.insertItem(row, item)
         while self.list.count() > self.capacity:
             self.list.takeItem(self.list.count() - 1)
         if select:
             self.list.setCurrentRow(0)
+        self.list.blockSignals(False)
+        self._update_buttons()
+
+    def clear(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
         self.list.blockSignals(False)
         self._update_buttons()
 
@@ -111,3 +133,4 @@ class TakeHistory(QWidget):
         has = self.list.currentItem() is not None
         for button in (self.play_button, self.reuse_button, self.export_button):
             button.setEnabled(has)
+        self.clear_button.setEnabled(self.list.count() > 0)
