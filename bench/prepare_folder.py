@@ -1,4 +1,4 @@
-"""Preparing a folder: decode + resample + log-mel into the cache (``training.data.prepare_dataset``, cold
+"""Preparing a folder: decode + resample + log-mel into the cache (``data.prepared.prepare_dataset``, cold
 cache) against ``librosa.load`` + ``librosa.feature.melspectrogram`` on the same files, in the same run; peak
 memory for a long file.
 
@@ -21,7 +21,7 @@ import torch
 
 from melodygan_desktop.audio.io import audio_info
 from melodygan_desktop.config import MEL_PRESETS, MelConfig
-from melodygan_desktop.training.data import prepare_dataset
+from melodygan_desktop.data.prepared import prepare_dataset
 
 THREADS = 2
 MEL = MEL_PRESETS["paper000-10s"]
@@ -115,7 +115,7 @@ def stage_costs(report: benchlib.Report, folder: Path, repeats: int) -> None:
     import librosa
 
     from melodygan_desktop.audio.io import iter_audio_blocks
-    from melodygan_desktop.training.clips import file_to_mels, make_front_end
+    from melodygan_desktop.data.clips import file_to_mels, make_front_end
 
     benchlib.set_threads(1)
     front_end = make_front_end(MEL)

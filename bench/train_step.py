@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from melodygan_desktop.config import MEL_PRESETS, TrainConfig
+from melodygan_desktop.data.prepared import prepare_dataset
 from melodygan_desktop.models.augment import augment
 from melodygan_desktop.models.presets import Preset, get_preset
 from melodygan_desktop.training.batches import BatchSource, label_map
-from melodygan_desktop.training.data import prepare_dataset
 from melodygan_desktop.training.distributed import init_from_env
 from melodygan_desktop.training.events import Started, StepMetrics
 from melodygan_desktop.training.loop import train

@@ -26,8 +26,8 @@ from melodygan_desktop import checkpoints, paths
 from melodygan_desktop.checkpoints import CheckpointError
 from melodygan_desktop.cli import main
 from melodygan_desktop.config import ConfigError, MelConfig
+from melodygan_desktop.data.prepared import prepare_dataset
 from melodygan_desktop.paths import display_text
-from melodygan_desktop.training.data import prepare_dataset
 
 TINY_TRAIN = ["--preset", "melodygan-v3", "--batch-size", "2", "--clip-seconds", "2", "--threads", "1",
               "--device", "cpu", "--checkpoint-every", "2", "--log-every", "1", "--preview-every", "1000"]
@@ -284,7 +284,7 @@ def test_a_file_shorter_than_its_header_says_is_reported_as_what_was_decoded(tmp
     """The header claims 12 s, the decoder stops after 3 s (as libsndfile does on some damaged MP3s): the
     reason names both lengths instead of "too short: 12.00 s, one clip needs 10 s"."""
     from melodygan_desktop.audio import io as audio_io
-    from melodygan_desktop.training.clips import UnusableFileError, file_to_mels, make_front_end
+    from melodygan_desktop.data.clips import UnusableFileError, file_to_mels, make_front_end
 
     path = tmp_path / "claims_12_s.wav"
     t = np.arange(12 * 8000) / 8000

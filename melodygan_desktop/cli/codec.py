@@ -43,12 +43,12 @@ def cmd_codec_train(args) -> int:
     from ..checkpoints.codec_files import save_codec
     from ..checkpoints.files import check_replaceable
     from ..config import MEL_PRESETS
+    from ..data.pack import is_pack, read_pack
+    from ..data.prepared import prepare_dataset
     from ..models.codec import CodecShape
     from ..threads import set_torch_threads
     from ..training.codec_training import CodecRecipe, train_codec
-    from ..training.data import prepare_dataset
     from ..training.distributed import resolve_device
-    from ..training.pack import is_pack, read_pack
 
     try:  # before any training: the output must be new, empty, or a codec folder this app wrote
         check_replaceable(Path(args.output))

@@ -126,9 +126,9 @@ def cmd_train(args) -> int:
 
     from .. import paths
     from ..config import MEL_PRESETS, TrainConfig
+    from ..data.pack import is_pack
     from ..models.presets import get_preset
     from ..threads import default_threads
-    from ..training.pack import is_pack
     from ..training.run_folder import read_run_config
 
     if args.resume:
@@ -190,9 +190,9 @@ def add_prepare(sub) -> None:
 
 def cmd_prepare(args) -> int:
     from ..config import MEL_PRESETS
+    from ..data.prepared import prepare_dataset
     from ..models.presets import get_preset
     from ..threads import set_torch_threads
-    from ..training.data import prepare_dataset
 
     if not Path(args.data_dir).is_dir():
         raise CliError(f"{args.data_dir}: no such folder")
@@ -212,7 +212,7 @@ def cmd_prepare(args) -> int:
         )
     print_summary(data.summary)
     if args.pack:
-        from ..training.pack import write_pack
+        from ..data.pack import write_pack
 
         out = write_pack(data, mel, args.pack, max_clips=args.max_clips)
         print(f"data pack: {out} ({out.stat().st_size / 2**20:.1f} MiB)")

@@ -17,9 +17,9 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from ..audio.io import AudioReadError
     from ..checkpoints import CheckpointError
     from ..config import ConfigError
+    from ..data.prepared import DataFolderError, NoUsableAudioError
     from ..inference import UnknownGenreError
     from ..models.presets import UnknownPresetError
-    from ..training.data import DataFolderError, NoUsableAudioError
     from ..training.errors import TrainingError
 
     return (

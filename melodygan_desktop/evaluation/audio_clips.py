@@ -1,6 +1,6 @@
 """Real clips as audio for the audio yardsticks (musicality, the genre judge): the tracks of a genre folder
-(sub-folders = genres, as ``training.scan`` labels them) cut into non-overlapping clips the way training cuts
-them (``training.clips``: trailing partial clip dropped, silent clips skipped), decoded to mono at a chosen
+(sub-folders = genres, as ``data.scan`` labels them) cut into non-overlapping clips the way training cuts
+them (``data.clips``: trailing partial clip dropped, silent clips skipped), decoded to mono at a chosen
 rate. Only one clip's audio is held at a time, so a folder of any size streams through.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from melodygan_desktop.training.clips import UnusableFileError, cut_clips, is_silent
-from melodygan_desktop.training.scan import Track, scan_folder
+from melodygan_desktop.data.clips import UnusableFileError, cut_clips, is_silent
+from melodygan_desktop.data.scan import Track, scan_folder
 
 #: ``progress(done, total)``: tracks read (``iter_clips``) or clips picked (``pick_clips``).
 Progress = Callable[[int, int], None]

@@ -1,7 +1,7 @@
 """Labelled real clips for the classifier and the metrics: a corpus folder split into ``train/``,
 ``validation/`` and ``test/`` (each ``<split>/<genre>/...``), or a plain genre folder split by track.
 
-Clips come from ``training.data.prepare_dataset`` (same mel front-end, same on-disk cache as training).
+Clips come from ``data.prepared.prepare_dataset`` (same mel front-end, same on-disk cache as training).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.training.data import ClipSet, prepare_dataset
+from melodygan_desktop.data.prepared import ClipSet, prepare_dataset
 
 #: Accepted folder names of each split, first one preferred.
 SPLIT_NAMES: dict[str, tuple[str, ...]] = {

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from melodygan_desktop.data.prepared import split_tracks
 from melodygan_desktop.evaluation.audio_clips import ClipFolder
 from melodygan_desktop.evaluation.data import is_split_corpus, split_folder
 from melodygan_desktop.evaluation.judge import JudgeTrainConfig, TrainedJudge, predict, train_judge
@@ -24,7 +25,6 @@ from melodygan_desktop.evaluation.judge_card import judge_card
 from melodygan_desktop.evaluation.judge_features import JudgeFeatureSettings, feature_names, judge_features
 from melodygan_desktop.evaluation.judge_files import LoadedJudge, load_judge, meta_for, save_judge
 from melodygan_desktop.evaluation.train_classifier import ClassifierMetrics, classification_metrics
-from melodygan_desktop.training.data import split_tracks
 
 #: ``progress(split, tracks_done, tracks_total)`` while features are computed.
 FeatureProgress = Callable[[str, int, int], None]

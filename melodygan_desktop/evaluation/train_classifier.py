@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from melodygan_desktop.config import MelConfig
+from melodygan_desktop.data.prepared import ClipSet
 from melodygan_desktop.evaluation.classifier import ClassifierArchitecture, GenreClassifier, predict_clips
-from melodygan_desktop.training.data import ClipSet
 
 #: Training clips whose whole-clip batch-norm statistics are used at evaluation time.
 CALIBRATION_CLIPS = 256

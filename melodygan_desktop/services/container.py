@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.data.summary import DataSummary
 from melodygan_desktop.services.catalog import ModelCatalog
 from melodygan_desktop.services.core import CoreOptions
 from melodygan_desktop.services.generation import GenerateFunction, GenerationService
@@ -22,7 +23,6 @@ from melodygan_desktop.services.playback import PlaybackController
 from melodygan_desktop.services.settings import AppSettings
 from melodygan_desktop.services.take_store import TakeStore
 from melodygan_desktop.services.training_session import TrainFunction, TrainingSession
-from melodygan_desktop.training.events import DataSummary
 
 PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]

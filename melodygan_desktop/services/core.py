@@ -18,7 +18,8 @@ import numpy as np
 
 from melodygan_desktop import paths
 from melodygan_desktop.config import MelConfig, TrainConfig
-from melodygan_desktop.training.events import DataSummary, Event
+from melodygan_desktop.data.summary import DataSummary
+from melodygan_desktop.training.events import Event
 
 Progress = Callable[..., None]
 
@@ -167,7 +168,7 @@ def prepare_summary(data_dir: Path, mel_preset: str, progress: Progress) -> Data
     file gives a clip.
     """
     from melodygan_desktop.config import MEL_PRESETS
-    from melodygan_desktop.training.data import prepare_dataset
+    from melodygan_desktop.data.prepared import prepare_dataset
 
     def per_file(done: int, total: int, path: str) -> None:
         progress(done / max(total, 1), f"{done}/{total}  {Path(path).name}")

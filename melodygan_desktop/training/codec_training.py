@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..config import MelConfig
+from ..data.prepared import ClipSet
 from ..models.codec import DOWNSAMPLE, CodecShape, MelCodec, reconstruction_loss
-from .data import ClipSet
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from melodygan_desktop.config import MelConfig
-
-
-@dataclass(frozen=True)
-class DataSummary:
-    """What a data folder gave: usable tracks and clips per genre, and each skipped file with its reason."""
-
-    tracks: int
-    seconds: float
-    clips: int
-    genres: tuple[str, ...]
-    clips_per_genre: dict[str, int]
-    skipped: tuple[tuple[str, str], ...]  # (path, reason)
-    cache_hits: int = 0
+from melodygan_desktop.data.summary import DataSummary
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import torch
 from .. import checkpoints
 from ..checkpoints.codec_files import load_codec
 from ..config import MelConfig
+from ..data.prepared import ClipSet, PreparedData
 from ..models.codec import MelCodec
 from ..models.latent import SequenceShape
-from .data import ClipSet, PreparedData
 from .errors import TrainingError
 
 CODEC_PREFIX = "codec."

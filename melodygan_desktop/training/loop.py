@@ -19,15 +19,15 @@ import torch
 from .. import checkpoints
 from ..audio.inversion import invert
 from ..config import MEL_PRESETS, TrainConfig
+from ..data.pack import is_pack, read_pack
+from ..data.prepared import PreparationCancelled, prepare_dataset
 from ..models.presets import get_preset
 from . import distributed
 from .batches import BatchSource, label_map
 from .clock import TrainingClock
-from .data import PreparationCancelled, prepare_dataset
 from .errors import TrainingError
 from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
 from .latent_data import encode_data
-from .pack import is_pack, read_pack
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .run_lock import run_folder_lock
 from .setup import load_resume_state, make_meta, run_networks, start_from_checkpoint, training_state

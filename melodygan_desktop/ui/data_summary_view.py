@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from melodygan_desktop.data.summary import DataSummary
 from melodygan_desktop.paths import display_text
-from melodygan_desktop.training.events import DataSummary
 
 
 def summary_text(summary: DataSummary) -> str:

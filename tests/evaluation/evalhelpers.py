@@ -9,7 +9,7 @@ import soundfile as sf
 
 from melodygan_desktop.audio.mel import MelFrontEnd, waveform_to_mel
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.training.data import ClipSet
+from melodygan_desktop.data.prepared import ClipSet
 
 #: Small settings so a clip is computed and classified in milliseconds: 1-s clips, 32 mels, 63 frames.
 TINY_MEL = MelConfig(sample_rate=8000, n_fft=256, hop_length=128, n_mels=32, clip_seconds=1.0)

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.data.summary import DataSummary
 from melodygan_desktop.services.core import CoreOptions, PresetInfo
 from melodygan_desktop.services.generation import GenerationRequest, Take
 from melodygan_desktop.training.events import (
     CheckpointSaved,
-    DataSummary,
     Event,
     Finished,
     Preview,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from melodygan_desktop.data.prepared import ClipSet
 from melodygan_desktop.training.batches import BatchSource
-from melodygan_desktop.training.data import ClipSet
 from melodygan_desktop.training.distributed import DistContext
 from melodygan_desktop.training.step import update_ema
 

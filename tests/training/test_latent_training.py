@@ -12,14 +12,14 @@ from melodygan_desktop import checkpoints
 from melodygan_desktop.checkpoints.codec_files import load_codec, save_codec
 from melodygan_desktop.cli import main as cli_main
 from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.data.pack import PackError, read_pack, write_pack
+from melodygan_desktop.data.prepared import prepare_dataset
 from melodygan_desktop.inference import generate
 from melodygan_desktop.models.codec import CodecShape
 from melodygan_desktop.training.codec_training import CodecRecipe, train_codec
-from melodygan_desktop.training.data import prepare_dataset
 from melodygan_desktop.training.errors import TrainingError
 from melodygan_desktop.training.events import Finished, Preview, StepMetrics
 from melodygan_desktop.training.loop import train
-from melodygan_desktop.training.pack import PackError, read_pack, write_pack
 
 SHORT_MEL = MelConfig(clip_seconds=2.0)
 TINY_CODEC = CodecShape(n_mels=128, latent_dim=8, width=32, blocks=1)

@@ -165,7 +165,7 @@ def test_mel_thumbnail_draws_low_bands_at_the_bottom_with_fixed_levels(qtbot):
 
 
 def test_data_summary_shows_file_names_that_are_not_utf8(qtbot):
-    from melodygan_desktop.training.events import DataSummary
+    from melodygan_desktop.data.summary import DataSummary
     from melodygan_desktop.ui.data_summary_view import DataSummaryView
 
     undecodable = b"caf\xe9.wav".decode("utf-8", "surrogateescape")  # a Latin-1 name on a UTF-8 system

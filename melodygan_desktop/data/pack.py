@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
-from melodygan_desktop.training.data import ClipSet, PreparedData
-from melodygan_desktop.training.events import DataSummary
+from melodygan_desktop.data.prepared import ClipSet, PreparedData
+from melodygan_desktop.data.summary import DataSummary
 
 PACK_FORMAT = "melodygan-pack"
 PACK_VERSION = 1

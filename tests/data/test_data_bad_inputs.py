@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from datahelpers import TINY_MEL, tone, write_wav
 
-from melodygan_desktop.training.data import NoUsableAudioError, prepare_dataset
+from melodygan_desktop.data.prepared import NoUsableAudioError, prepare_dataset
 
 
 def build_matrix(folder: Path) -> dict[str, tuple[str, ...]]:

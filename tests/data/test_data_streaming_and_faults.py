@@ -14,7 +14,7 @@ from datahelpers import TINY_MEL, make_genre_folder
 from melodygan_desktop import checkpoints
 from melodygan_desktop.cli import main
 from melodygan_desktop.config import MelConfig, TrainConfig
-from melodygan_desktop.training.data import prepare_dataset
+from melodygan_desktop.data.prepared import prepare_dataset
 from melodygan_desktop.training.events import Finished, Started
 from melodygan_desktop.training.loop import train
 

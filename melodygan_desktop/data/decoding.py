@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.training.cache import CacheEntry, ClipCache
-from melodygan_desktop.training.clips import FrontEnd, UnusableFileError, file_to_mels
-from melodygan_desktop.training.scan import Track
+from melodygan_desktop.data.cache import CacheEntry, ClipCache
+from melodygan_desktop.data.clips import FrontEnd, UnusableFileError, file_to_mels
+from melodygan_desktop.data.scan import Track
 
 _log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from datahelpers import make_genre_folder, tone, write_wav
 
-from melodygan_desktop.training.data import DataFolderError, scan_folder
-from melodygan_desktop.training.scan import check_file, label_tracks
+from melodygan_desktop.data.prepared import DataFolderError, scan_folder
+from melodygan_desktop.data.scan import check_file, label_tracks
 
 
 def genres_of(result) -> dict[str, str]:

@@ -12,14 +12,14 @@ from datahelpers import TINY_MEL, make_genre_folder, tone, write_wav
 
 from melodygan_desktop.audio.mel import MelFrontEnd
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.training import clips as clips_module
-from melodygan_desktop.training.data import (
+from melodygan_desktop.data import clips as clips_module
+from melodygan_desktop.data.prepared import (
     ClipSampler,
     PreparationCancelled,
     prepare_dataset,
     split_tracks,
 )
-from melodygan_desktop.training.scan import Track
+from melodygan_desktop.data.scan import Track
 
 
 def prepare(folder, cache, **kwargs):

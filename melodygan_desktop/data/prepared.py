@@ -19,18 +19,18 @@ import numpy as np
 import torch
 
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.threads import prepare_workers
-from melodygan_desktop.training.cache import CacheEntry, ClipCache, cache_key, default_cache_dir
-from melodygan_desktop.training.clips import FrontEnd, make_front_end
-from melodygan_desktop.training.decoding import DecodingStopped, decode_in_parallel
-from melodygan_desktop.training.events import DataSummary
-from melodygan_desktop.training.scan import (
+from melodygan_desktop.data.cache import CacheEntry, ClipCache, cache_key, default_cache_dir
+from melodygan_desktop.data.clips import FrontEnd, make_front_end
+from melodygan_desktop.data.decoding import DecodingStopped, decode_in_parallel
+from melodygan_desktop.data.scan import (
     DataFolderError,
     NoUsableAudioError,
     ScanResult,
     Track,
     scan_folder,
 )
+from melodygan_desktop.data.summary import DataSummary
+from melodygan_desktop.threads import prepare_workers
 
 #: Called after each file as ``progress(files_done, files_total, path)``.
 Progress = Callable[[int, int, str], None]
