@@ -1,4 +1,5 @@
-"""Live view of a training run: progress with steps/s and ETA, loss curves, previews, messages."""
+"""Live view of a training run: progress with steps/s and ETA, loss curves with a one-line training health
+under them, previews, messages."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import math
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
-from melodygan_desktop.training.events import Finished, Started, StepMetrics
+from melodygan_desktop.training.events import Finished, Preview, Started, StepMetrics
+from melodygan_desktop.training.health import WAITING, Health, HealthMonitor
 from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.loss_view import LossView
 from melodygan_desktop.ui.preview_strip import PreviewStrip
@@ -61,9 +63,53 @@ def finished_status(event: Finished, total_steps: int, elapsed_seconds: float) -
     return f"Failed at {where} · {'last checkpoint kept' if event.checkpoint else saved} · {elapsed}"
 
 
+#: Dot colour per health level.
+HEALTH_COLOURS = {"good": "#40c057", "info": "#868e96", "warning": "#fd7e14", "error": "#e03131"}
+
+
+class _HealthText(ElidedLabel):
+    """The health line's text: elided when narrow; its tooltip always holds the full line and the why."""
+
+    why = ""
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        tip = f"{self.text()}\n\n{self.why}" if self.why else self.text()
+        if self.toolTip() != tip:
+            self.setToolTip(tip)
+
+
+class HealthLine(QWidget):
+    """A coloured dot and the plain-language training state; the tooltip says why, with the numbers."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dot = QLabel("●")
+        self.label = _HealthText("")
+        self.health: Health | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.dot)
+        layout.addWidget(self.label, 1)
+        self.show_health(WAITING)
+
+    def show_health(self, health: Health) -> None:
+        if health == self.health:
+            return
+        self.health = health
+        self.dot.setStyleSheet(f"color: {HEALTH_COLOURS.get(health.level, HEALTH_COLOURS['info'])};")
+        self.label.why = health.why
+        self.label.setText(health.text)
+        self.dot.setToolTip(self.label.toolTip())
+
+    def text(self) -> str:
+        return self.label.text()
+
+
 class TrainMonitor(QWidget):
     """Progress, the live status line (step, rate, ETA; after the end: how it ended and the time taken),
-    loss curves and previews. ``set_paused`` keeps paused time out of the elapsed time."""
+    loss curves with the training health line under them (``training.health``: learning, critic winning,
+    collapsed, diverged...) and previews. ``set_paused`` keeps paused time out of the elapsed time."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,9 +126,17 @@ class TrainMonitor(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.losses = LossView()
         self.losses.timer.stop()  # redraws only while a run is live: no idle wake-ups
+        self.health = HealthMonitor()
+        self.health_line = HealthLine()
         self.previews = PreviewStrip()
+        plot_pane = QWidget()
+        plot_layout = QVBoxLayout(plot_pane)
+        plot_layout.setContentsMargins(0, 0, 0, 0)
+        plot_layout.setSpacing(0)
+        plot_layout.addWidget(self.losses, 1)
+        plot_layout.addWidget(self.health_line)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.losses)
+        splitter.addWidget(plot_pane)
         splitter.addWidget(self.previews)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -99,6 +153,8 @@ class TrainMonitor(QWidget):
         self.losses.clear()
         self.losses.timer.start()
         self.previews.clear()
+        self.health = HealthMonitor()
+        self.health_line.show_health(self.health.health)
         self.progress.setRange(0, max(1, total_steps))
         self.progress.setValue(0)
         self.rate_label.setText("Preparing data and model…")
@@ -130,9 +186,11 @@ class TrainMonitor(QWidget):
         self.progress.setValue(event.start_step)
         resumed = f", resumed at step {event.start_step}" if event.resumed else ""
         self.rate_label.setText(f"Training {event.preset} on {event.device}{resumed}…")
+        self.health_line.show_health(self.health.feed(event))
 
     def on_metrics(self, event: StepMetrics) -> None:
         self.losses.add(event.step, event.losses)
+        self.health_line.show_health(self.health.feed(event))
         self.progress.setMaximum(max(1, event.total_steps))
         self.progress.setValue(min(event.step, event.total_steps))
         waiting = (
@@ -143,8 +201,13 @@ class TrainMonitor(QWidget):
             f"ETA {format_duration(event.eta_seconds)}{waiting}"
         )
 
+    def on_preview(self, event: Preview) -> None:
+        self.previews.set_preview(event)
+        self.health_line.show_health(self.health.feed(event))
+
     def on_finished(self, event: Finished) -> None:
         self.set_paused(False)
+        self.health_line.show_health(self.health.feed(event))
         text, error = finished_message(event)
         self.show_message(text, error)
         self.rate_label.setText(finished_status(event, self.progress.maximum(), self.elapsed_seconds()))

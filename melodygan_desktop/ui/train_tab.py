@@ -152,7 +152,7 @@ class TrainTab(QWidget):
         session.started.connect(self._on_started)
         session.metrics.connect(self.monitor.on_metrics)
         session.metrics.connect(self._on_metrics)
-        session.preview.connect(self.monitor.previews.set_preview)
+        session.preview.connect(self.monitor.on_preview)
         session.checkpoint_saved.connect(
             lambda event: self.status_message.emit(f"Checkpoint saved at step {event.step}")
         )
