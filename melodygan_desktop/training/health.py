@@ -63,7 +63,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.presets import UnknownPresetError, get_preset
 from .events import Event, Finished, Preview, Started, StepMetrics
 
 WINDOW = 24  # logs kept for trends
@@ -172,6 +171,9 @@ class HealthMonitor:
         return self.health
 
     def start(self, preset: str, start_step: int = 0) -> Health:
+        # here, not at the top: the presets import torch, which the window must not wait for at start-up
+        from ..models.presets import UnknownPresetError, get_preset
+
         try:
             self.family = FAMILIES.get(get_preset(preset).loss)
         except UnknownPresetError:
