@@ -65,6 +65,52 @@ def test_a_registered_mel_to_audio_method_reaches_list_and_generate(exported_mod
     assert "unknown method 'test-silence'" in capsys.readouterr().err
 
 
+def test_generate_a_bar_aligned_loop(exported_model, tmp_path, capsys, monkeypatch):
+    from melodygan_desktop.audio.io import read_metadata
+    from melodygan_desktop.audio.loops import read_loop_points
+    from melodygan_desktop.evaluation import tempo
+
+    out = tmp_path / "loop.wav"
+    # a given tempo: the take is generated as long as 2 bars need (4 s) plus a second, cut to exactly 4 s
+    assert main(["generate", "--genre", "rock", "--model", "my-model", "--seed", "3", "--threads", "1",
+                 "--loop-bars", "2", "--bpm", "120", "-o", str(out)]) == 0
+    audio, rate = soundfile.read(out)
+    assert len(audio) == 4 * rate and read_loop_points(out) == [(0, len(audio) - 1)]
+    tags = read_metadata(out)
+    assert tags["bpm"] == "120" and tags["loop_bars"] == "2" and tags["seed"] == "3"
+    assert "loop of 2 bar(s) at 120 BPM (given)" in capsys.readouterr().out
+
+    # an estimated tempo and first beat (the estimate is the tracker's: stubbed here to known values)
+    monkeypatch.setattr(tempo, "estimate_tempo", lambda audio, rate: tempo.TempoEstimate(90.0, 0.5, 12))
+    assert main(["generate", "--genre", "rock", "--model", "my-model", "--seconds", "8", "--threads", "1",
+                 "--loop-bars", "1", "--beats-per-bar", "3", "-o", str(out), "--force"]) == 0
+    audio, rate = soundfile.read(out)
+    assert len(audio) == 2 * rate and read_loop_points(out) == [(0, 2 * rate - 1)]  # 3 beats at 90 BPM
+    assert read_metadata(out)["loop_start_seconds"] == "0.500"
+    assert "at 90 BPM (estimated), 2.00 s from 0.50 s" in capsys.readouterr().out
+
+    too_long = ["generate", "--genre", "rock", "--model", "my-model", "--seconds", "3", "--threads", "1",
+                "--loop-bars", "2", "-o", str(out), "--force"]
+    assert main(too_long) == 2
+    assert "pass a longer --seconds" in capsys.readouterr().err
+    monkeypatch.setattr(tempo, "estimate_tempo", lambda audio, rate: None)
+    assert main([*too_long[:-3], "--seconds", "10", "-o", str(out), "--force"]) == 2
+    assert "pass --bpm" in capsys.readouterr().err
+
+    base = ["generate", "--genre", "rock", "--model", "my-model"]
+    assert main([*base, "--loop-bars", "2", "-o", str(tmp_path / "x.flac")]) == 2
+    assert "WAV files only" in capsys.readouterr().err
+    assert main([*base, "--bpm", "120", "-o", str(tmp_path / "x.wav")]) == 2
+    assert "--loop-bars" in capsys.readouterr().err
+    for bad in (["--loop-bars", "0"], ["--loop-bars", "257"], ["--loop-bars", "2", "--bpm", "500"],
+                ["--loop-bars", "2", "--bpm", "nan"], ["--loop-bars", "2", "--beats-per-bar", "17"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, *bad, "-o", str(tmp_path / "x.wav")])
+        assert exit_info.value.code == 2
+        assert "must be" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists() and not (tmp_path / "x.flac").exists()
+
+
 def test_unknown_genre_is_one_line_error(exported_model, tmp_path, capsys):
     code = main(["generate", "--genre", "polka", "--model", "my-model", "-o", str(tmp_path / "x.wav")])
     err = capsys.readouterr().err

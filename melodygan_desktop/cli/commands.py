@@ -19,14 +19,23 @@ def add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate a take and write it as WAV/FLAC/OGG")
     p.add_argument("--genre", required=True, help="a genre of the model, or a morph like 'jazz:0.7,rock:0.3'")
     p.add_argument("--model", help="model name (see 'melodygan list') or checkpoint folder")
-    p.add_argument("--seconds", type=bounded.TAKE_SECONDS, default=10.0, help="length in seconds, 1-600 (10)")
+    p.add_argument("--seconds", type=bounded.TAKE_SECONDS,
+                   help="length in seconds, 1-600 (10; with --loop-bars and --bpm: what the loop needs)")
     p.add_argument("--seed", type=bounded.SEED, help="random seed (default: random, printed)")
     p.add_argument("--method", help="mel-to-audio method (see 'melodygan list')")
     p.add_argument("--threads", type=bounded.THREADS, default=0,
                    help="torch CPU threads (default: half the cores; at most 4 per core)")
     p.add_argument("-o", "--output", required=True, help="output file (.wav, .flac or .ogg)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--loop-bars", type=bounded.LOOP_BARS, metavar="N",
+                   help="write N whole bars (1-256) from the first beat with loop points (.wav only)")
+    p.add_argument("--bpm", type=bounded.BPM, help="tempo of the loop, 20-320 (default: estimated)")
+    p.add_argument("--beats-per-bar", type=bounded.BEATS_PER_BAR, default=4, help="beats per bar, 1-16 (4)")
     p.set_defaults(handler=cmd_generate)
+
+
+#: Seconds generated beyond what a loop needs at a given tempo: room for a late first beat and the seam.
+LOOP_MARGIN_SECONDS = 1.0
 
 
 def cmd_generate(args) -> int:
@@ -40,6 +49,11 @@ def cmd_generate(args) -> int:
         raise CliError(f"{output}: the output must end in .wav, .flac or .ogg")
     if output.exists() and not args.force:
         raise CliError(f"{output} exists; pass --force to overwrite it")
+    if args.loop_bars is None and args.bpm is not None:
+        raise CliError("--bpm is the tempo of a loop: pass --loop-bars N too")
+    if args.loop_bars is not None and output.suffix.lower() != ".wav":
+        raise CliError(f"{output}: loop points are written into WAV files only; use a .wav output")
+    seconds = args.seconds if args.seconds is not None else _take_seconds(args)
     method = args.method or DEFAULT_METHOD
     if method not in available_methods():  # built-in and registered (plug-in) methods alike
         raise CliError(f"unknown method {method!r}; choose one of: {', '.join(available_methods())}")
@@ -47,14 +61,54 @@ def cmd_generate(args) -> int:
     genre = parse_genre(args.genre)
     model = resolve_model(args.model, genre)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    with Bar(total=100, desc=f"generating {args.seconds:g} s", unit="%") as bar:
+    with Bar(total=100, desc=f"generating {seconds:g} s", unit="%") as bar:
         take = generate(
-            model, genre, seed=seed, seconds=args.seconds, method=method,
+            model, genre, seed=seed, seconds=seconds, method=method,
             progress=lambda f: bar.update_to(round(100 * f)),
         )
+    if args.loop_bars is not None:
+        return _write_loop(args, output, take, seed, model.name)
     write_audio(output, take.audio, take.sample_rate, metadata=take.metadata)
     print(display_text(
-        f"wrote {output} ({take.genre_label}, seed {seed}, {args.seconds:g} s, model {model.name})"
+        f"wrote {output} ({take.genre_label}, seed {seed}, {seconds:g} s, model {model.name})"
+    ))
+    return 0
+
+
+def _take_seconds(args) -> float:
+    """The take's length when --seconds is not given: what the loop needs at a given tempo, else 10 s."""
+    if args.loop_bars is None or args.bpm is None:
+        return 10.0
+    from ..audio.loops import LoopSpec
+
+    needed = LoopSpec(args.bpm, args.loop_bars, args.beats_per_bar).seconds + LOOP_MARGIN_SECONDS
+    if needed > 600.0:
+        raise CliError(f"{args.loop_bars} bar(s) at {args.bpm:g} BPM need {needed:.0f} s; "
+                       "a take is at most 600 s")
+    return max(1.0, needed)
+
+
+def _write_loop(args, output: Path, take, seed: int, model_name: str) -> int:
+    """Cut the take to --loop-bars bars at --bpm (or the estimated tempo) from the first beat; write it."""
+    from ..audio.loops import LoopSpec, write_loop_wav
+    from ..evaluation.tempo import estimate_tempo
+
+    estimate = estimate_tempo(take.audio, take.sample_rate)
+    bpm = args.bpm if args.bpm is not None else (estimate.bpm if estimate else None)
+    if bpm is None:
+        raise CliError("no beat found in the take to estimate its tempo; pass --bpm")
+    bpm = min(max(bpm, 20.0), 320.0)
+    start = estimate.first_beat_seconds if estimate else 0.0
+    spec = LoopSpec(bpm, args.loop_bars, args.beats_per_bar, start)
+    have = len(take.audio) / take.sample_rate - start
+    if round(start * take.sample_rate) + spec.frames(take.sample_rate) > len(take.audio):
+        raise CliError(f"{spec.bars} bar(s) at {bpm:g} BPM need {spec.seconds:.2f} s from the first beat "
+                       f"({start:.2f} s); the take has {have:.2f} s there: pass a longer --seconds")
+    write_loop_wav(output, take.audio, take.sample_rate, spec, metadata=take.metadata)
+    source = "given" if args.bpm is not None else "estimated"
+    print(display_text(
+        f"wrote {output} ({take.genre_label}, seed {seed}, model {model_name}): loop of {spec.bars} bar(s) "
+        f"at {bpm:g} BPM ({source}), {spec.seconds:.2f} s from {start:.2f} s"
     ))
     return 0
 
