@@ -28,6 +28,9 @@ PrepareFunction = Callable[[Path, str, Callable[..., None]], DataSummary]
 WriteAudioFunction = Callable[[Path, np.ndarray, int, dict[str, str]], None]
 # checkpoint, folder name, display name, card Markdown, card fields
 ExportModelFunction = Callable[[Path, str, str, "str | None", "dict | None"], Path]
+# audio, rate -> evaluation.tempo.TempoEstimate | None
+EstimateTempoFunction = Callable[[np.ndarray, int], Any]
+WriteLoopFunction = Callable[[Path, np.ndarray, int, Any, dict[str, str]], Any]  # path, audio, rate, LoopSpec
 InvertPreviewFunction = Callable[[np.ndarray, MelConfig], np.ndarray]  # a preview's mels, its MelConfig
 ListRunsFunction = Callable[[], list[Any]]  # unfinished runs (core.RunInfo), newest first
 ResumeConfigFunction = Callable[[Path, int, str, int], TrainConfig]  # run folder, steps, device, threads
@@ -49,6 +52,8 @@ class AppServices:
     resume_config_fn: ResumeConfigFunction
     model_store: Any = None  # core.ModelStore: rename, delete, export and import the user's models
     take_store: Any = None  # take_store.TakeStore: takes kept across restarts
+    estimate_tempo_fn: EstimateTempoFunction | None = None
+    write_loop_fn: WriteLoopFunction | None = None
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stop playback, ask training to stop and wait for background work (window close)."""
@@ -77,6 +82,8 @@ def build_services(
     resume_config_fn: ResumeConfigFunction | None = None,
     model_store: Any = None,
     take_store: Any = None,
+    estimate_tempo_fn: EstimateTempoFunction | None = None,
+    write_loop_fn: WriteLoopFunction | None = None,
 ) -> AppServices:
     """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
     from melodygan_desktop.services import core
@@ -97,4 +104,6 @@ def build_services(
         resume_config_fn=resume_config_fn or core.resume_config,
         model_store=model_store or core.ModelStore(),
         take_store=take_store or TakeStore(),
+        estimate_tempo_fn=estimate_tempo_fn or core.estimate_tempo,
+        write_loop_fn=write_loop_fn or core.write_loop,
     )

@@ -273,6 +273,22 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, metadata: dict[
     core_write(Path(path), audio, sample_rate, metadata=metadata)
 
 
+def estimate_tempo(audio: np.ndarray, sample_rate: int) -> Any:
+    """The take's tempo and first beat (``evaluation.tempo.TempoEstimate``), or None when no beat is found."""
+    from melodygan_desktop.evaluation.tempo import estimate_tempo as core_estimate
+
+    return core_estimate(audio, sample_rate)
+
+
+def write_loop(path: Path, audio: np.ndarray, sample_rate: int, spec: Any, metadata: dict[str, str]) -> Path:
+    """Write the take cut to ``spec`` (anything with ``bpm``, ``bars``, ``beats_per_bar`` and
+    ``start_seconds``: ``audio.loops.LoopSpec``, the dialog's ``LoopChoice``) as a WAV with loop points."""
+    from melodygan_desktop.audio.loops import LoopSpec, write_loop_wav
+
+    spec = LoopSpec(float(spec.bpm), int(spec.bars), int(spec.beats_per_bar), float(spec.start_seconds))
+    return write_loop_wav(Path(path), audio, sample_rate, spec, metadata=metadata)
+
+
 def invert_preview(mels: np.ndarray, mel: MelConfig) -> np.ndarray:
     """Training preview mel (n_mels, frames) in [0, 1] under the preview's ``mel`` -> audio float32 (samples,)
     by fast Griffin-Lim."""

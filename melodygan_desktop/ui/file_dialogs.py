@@ -47,6 +47,18 @@ def ask_export_path(parent: QWidget | None, default_path: Path) -> Path | None:
     return path
 
 
+def ask_loop_path(parent: QWidget | None, default_path: Path) -> Path | None:
+    """Save dialog for a loop: WAV only (loop points live in a WAV's smpl chunk); None when cancelled."""
+    name, _ = QFileDialog.getSaveFileName(parent, "Export loop", str(default_path), "WAV audio (*.wav)")
+    if not name:
+        return None
+    chosen = Path(name)
+    path = chosen if chosen.suffix.lower() == ".wav" else chosen.with_name(chosen.name + ".wav")
+    if path != chosen and path.exists() and not confirm_overwrite(parent, path):
+        return None
+    return path
+
+
 def ask_folder(parent: QWidget | None, title: str, start: str) -> Path | None:
     folder = QFileDialog.getExistingDirectory(parent, title, start)
     return Path(folder) if folder else None

@@ -21,8 +21,9 @@ from melodygan_desktop.services.generation import Take
 from melodygan_desktop.ui.dialogs import ModelCardDialog
 from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.errors import ErrorReporter
-from melodygan_desktop.ui.file_dialogs import ask_export_path
+from melodygan_desktop.ui.file_dialogs import ask_export_path, ask_loop_path
 from melodygan_desktop.ui.generate_controls import GenerateControls
+from melodygan_desktop.ui.loop_dialog import LoopChoice, ask_loop_choice
 from melodygan_desktop.ui.spectrogram_view import SpectrogramView
 from melodygan_desktop.ui.take_history import TakeHistory
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS, TransportBar
@@ -66,6 +67,11 @@ class GenerateTab(QWidget):
         self.current_take: Take | None = None
         self._card_dialog: ModelCardDialog | None = None
         self.confirm_clear_takes: Callable[[int], bool] = lambda count: confirm_clear_takes(self, count)
+        self.ask_loop_path: Callable[[Path], Path | None] = lambda default: ask_loop_path(self, default)
+        # (take length s, estimated BPM or None, first beat s) -> the loop picked, or None
+        self.ask_loop_choice: Callable[[float, float | None, float], LoopChoice | None] = (
+            lambda seconds, bpm, first: ask_loop_choice(self, seconds, bpm, first)
+        )
 
         self.controls = GenerateControls()
         self.generate_button = QPushButton("Generate")
@@ -80,11 +86,18 @@ class GenerateTab(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the take shown as WAV, FLAC or OGG (Ctrl+E)")
         self.export_button.setEnabled(False)
+        self.export_loop_button = QPushButton("Export loop…")
+        self.export_loop_button.setToolTip(
+            "Export the take shown as a loop of whole bars for a DAW: a WAV with loop points and its tempo "
+            "(Ctrl+Shift+E)"
+        )
+        self.export_loop_button.setEnabled(False)
         action_row = QHBoxLayout()
         action_row.addWidget(self.generate_button)
         action_row.addWidget(self.progress, 1)
         action_row.addWidget(self.progress_label)
         action_row.addStretch(0)
+        action_row.addWidget(self.export_loop_button)
         action_row.addWidget(self.export_button)
 
         self.spectrogram = SpectrogramView()
@@ -135,6 +148,7 @@ class GenerateTab(QWidget):
         services.playback.position_changed.connect(self._on_position)
         self.generate_button.clicked.connect(self.generate)
         self.export_button.clicked.connect(lambda: self.export_take())
+        self.export_loop_button.clicked.connect(lambda: self.export_loop())
         self.controls.card_requested.connect(self.show_model_card)
         self.controls.choice_changed.connect(self._update_generate_enabled)
         self.controls.length_limited.connect(self.status_message)
@@ -272,6 +286,7 @@ class GenerateTab(QWidget):
         keep = keep_position and self.services.playback.tag == PLAYBACK_TAG
         self.services.playback.load(take.audio, take.sample_rate, PLAYBACK_TAG, keep_position=keep)
         self.export_button.setEnabled(True)
+        self.export_loop_button.setEnabled(True)
 
     def play_take(self, take: Take) -> None:
         if take is not self.current_take:
@@ -332,6 +347,52 @@ class GenerateTab(QWidget):
     def _on_exported(self, path: Path) -> None:
         self.services.settings.set_folder("export", path.parent)
         self.status_message.emit(f"Exported {path}")
+        self.exported.emit(str(path))
+
+    def export_loop(self, take: Take | None = None) -> bool:
+        """Estimate the take's tempo and first beat (off the GUI thread), ask for bars (tempo pre-filled,
+        editable) and a .wav name, and write the loop with its loop points. False when nothing starts."""
+        take = take or self.current_take
+        if take is None or not self.export_loop_button.isEnabled():
+            return False
+        self.export_loop_button.setEnabled(False)
+        self.status_message.emit("Finding the tempo of the take…")
+        estimate_fn = self.services.estimate_tempo_fn
+        job = self.services.jobs.submit(
+            "estimate tempo", lambda progress: estimate_fn(take.audio, take.sample_rate)
+        )
+        job.result.connect(lambda estimate: self._ask_loop(take, estimate))
+        job.error.connect(lambda message, details: self._ask_loop(take, None))
+        return True
+
+    def _ask_loop(self, take: Take, estimate) -> None:
+        self.export_loop_button.setEnabled(self.current_take is not None)
+        bpm = estimate.bpm if estimate is not None else None
+        first = estimate.first_beat_seconds if estimate is not None else 0.0
+        choice = self.ask_loop_choice(take.duration_seconds, bpm, first)
+        if choice is None:
+            return
+        default = Path(self.services.settings.folder("export")) / (
+            f"{take.default_file_stem()}_{choice.bars}bars_{choice.bpm:g}bpm.wav"
+        )
+        path = self.ask_loop_path(default)
+        if path is None:
+            return
+        write = self.services.write_loop_fn
+        job = self.services.jobs.submit(
+            "export loop",
+            lambda progress: write(path, take.audio, take.sample_rate, choice, take.export_metadata()),
+        )
+        job.result.connect(lambda _: self._on_loop_exported(path, choice))
+        job.error.connect(
+            lambda msg, details: self.errors.report("Loop export failed", f"{path}: {msg}", details)
+        )
+
+    def _on_loop_exported(self, path: Path, choice: LoopChoice) -> None:
+        self.services.settings.set_folder("export", path.parent)
+        self.status_message.emit(
+            f"Exported loop {path}: {choice.bars} bar(s) at {choice.bpm:g} BPM, {choice.seconds:.2f} s"
+        )
         self.exported.emit(str(path))
 
     def show_model_card(self, model) -> None:

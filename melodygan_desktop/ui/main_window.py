@@ -24,13 +24,14 @@ from melodygan_desktop.ui.transport import NO_AUDIO_STATUS
 
 QUICK_START = """<h3>Quick start</h3>
 <ol><li><b>Generate</b>: pick a genre, press <b>Generate</b> (Ctrl+G), then <b>Space</b> to play. Click either
-view to jump; scroll to zoom. <b>Export…</b> (Ctrl+E) saves WAV, FLAC or OGG with the settings inside.</li>
+view to jump; scroll to zoom. <b>Export…</b> (Ctrl+E) saves WAV, FLAC or OGG with the settings inside;
+<b>Export loop…</b> (Ctrl+Shift+E) cuts it to whole bars at its tempo, a WAV with loop points for a DAW.</li>
 <li>Keep a seed you like: untick <i>New seed each time</i>, or pick a take and press <i>Reuse seed</i>.</li>
 <li><b>Train</b>: choose (or drop) a folder with one sub-folder per genre, check the summary, press
 <b>Start</b>. When it ends, <b>Install as model</b> keeps it, or <b>Open in Generate</b>.</li>
 <li><b>Models</b>: rename, delete, export a model as one .zip file to share, import one.</li></ol>
-<p>Shortcuts: Space play/pause · Ctrl+G generate · Ctrl+E export · Ctrl+L loop · Home back to start ·
-Ctrl+1 / Ctrl+2 / Ctrl+3 tabs · F1 this help · Ctrl+Q quit</p>"""
+<p>Shortcuts: Space play/pause · Ctrl+G generate · Ctrl+E export · Ctrl+Shift+E export loop · Ctrl+L loop ·
+Home back to start · Ctrl+1 / Ctrl+2 / Ctrl+3 tabs · F1 this help · Ctrl+Q quit</p>"""
 
 
 def ask_stop_training(parent: QWidget) -> bool:
@@ -104,6 +105,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.export_action = QAction("&Export take…", self, shortcut=QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(lambda: self.generate_tab.export_take())
+        self.export_loop_action = QAction("Export &loop…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
+        self.export_loop_action.setToolTip("The take shown as whole bars with loop points, for a DAW")
+        self.export_loop_action.triggered.connect(lambda: self.generate_tab.export_loop())
         refresh = QAction("&Reload models", self, shortcut=QKeySequence("F5"))
         refresh.triggered.connect(self.services.catalog.refresh)
         import_model = QAction("&Import model…", self)
@@ -112,7 +116,8 @@ class MainWindow(QMainWindow):
         manage.triggered.connect(lambda: self.tabs.setCurrentWidget(self.models_tab))
         quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
-        for action in (self.export_action, refresh, manage, import_model, quit_action):
+        actions = (self.export_action, self.export_loop_action, refresh, manage, import_model, quit_action)
+        for action in actions:
             file_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         quick = QAction("&Quick start", self, shortcut=QKeySequence("F1"))
