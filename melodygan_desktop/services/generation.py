@@ -143,12 +143,14 @@ class GenerationService(QObject):
     """Runs ``generate_fn`` on the job runner and numbers the takes of this session.
 
     Signals (GUI thread): ``started(request)``, ``progress(fraction, message)``, ``take_ready(Take)``,
+    ``variations_ready(list[Take])`` (not numbered: ``adopt`` numbers the one picked),
     ``failed(message, details)``, ``busy_changed(bool)``.
     """
 
     started = Signal(object)
     progress = Signal(float, str)
     take_ready = Signal(object)
+    variations_ready = Signal(object)
     failed = Signal(str, str)
     busy_changed = Signal(bool)
 
@@ -170,15 +172,44 @@ class GenerationService(QObject):
         """Start one generation; False (and nothing happens) while another one is running."""
         if self._job is not None:
             return False
-        self._job = self._jobs.submit("generate", lambda progress: self._generate_fn(request, progress))
-        self._job.progress.connect(lambda fraction: self.progress.emit(fraction, self._last_message))
-        self._job.message.connect(self._on_message)
-        self._job.result.connect(self._on_result)
-        self._job.error.connect(self.failed)
-        self._job.done.connect(self._on_done)
+        self._start("generate", lambda progress: self._generate_fn(request, progress), self._on_result)
         self.started.emit(request)
         self.busy_changed.emit(True)
         return True
+
+    def generate_variations(self, requests: list[GenerationRequest]) -> bool:
+        """Generate ``requests`` one after the other in one job (one progress bar over all); the takes
+        arrive together in ``variations_ready``. False while another generation is running."""
+        if self._job is not None or not requests:
+            return False
+        generate_fn, count = self._generate_fn, len(requests)
+
+        def run(progress: Callable[..., None]) -> list[Take]:
+            takes = []
+            for index, request in enumerate(requests):
+                def part(fraction: float, message: str | None = None, index: int = index) -> None:
+                    label = f"Variation {index + 1} of {count}" + (f": {message}" if message else "")
+                    progress((index + float(fraction)) / count, label)
+
+                takes.append(generate_fn(request, part))
+            return takes
+
+        self._start("generate variations", run, self.variations_ready.emit)
+        self.started.emit(requests[0])
+        self.busy_changed.emit(True)
+        return True
+
+    def adopt(self, take: Take) -> None:
+        """Make a variation a take of the session: numbered and announced by ``take_ready``."""
+        self._on_result(take)
+
+    def _start(self, name: str, function: Callable[..., Any], on_result: Callable[[Any], None]) -> None:
+        self._job = self._jobs.submit(name, function)
+        self._job.progress.connect(lambda fraction: self.progress.emit(fraction, self._last_message))
+        self._job.message.connect(self._on_message)
+        self._job.result.connect(on_result)
+        self._job.error.connect(self.failed)
+        self._job.done.connect(self._on_done)
 
     def continue_numbering(self, last: int) -> None:
         """Number the next take after ``last`` (the newest take kept from an earlier session)."""

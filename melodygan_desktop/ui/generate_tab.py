@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -18,15 +20,17 @@ from PySide6.QtWidgets import (
 
 from melodygan_desktop.services.container import AppServices
 from melodygan_desktop.services.generation import Take
+from melodygan_desktop.services.playback import PLAYING
 from melodygan_desktop.ui.dialogs import ModelCardDialog
 from melodygan_desktop.ui.elided_label import ElidedLabel
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_export_path, ask_loop_path
-from melodygan_desktop.ui.generate_controls import GenerateControls
+from melodygan_desktop.ui.generate_controls import MAX_SEED, GenerateControls
 from melodygan_desktop.ui.loop_dialog import LoopChoice, ask_loop_choice
 from melodygan_desktop.ui.spectrogram_view import SpectrogramView
 from melodygan_desktop.ui.take_history import TakeHistory
 from melodygan_desktop.ui.transport import NO_AUDIO_STATUS, TransportBar
+from melodygan_desktop.ui.variation_strip import VariationStrip
 from melodygan_desktop.ui.waveform_view import WaveformView
 
 
@@ -42,6 +46,9 @@ def confirm_clear_takes(parent: QWidget, count: int) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 PLAYBACK_TAG = "generate"
+VARIATION_TAG = "variation"
+#: How many variations one click makes (the count box's range and default).
+MIN_VARIATIONS, MAX_VARIATIONS, DEFAULT_VARIATIONS = 2, 8, 4
 
 
 class GenerateTab(QWidget):
@@ -65,6 +72,7 @@ class GenerateTab(QWidget):
         self.errors = errors
         self.ask_save_path = ask_save_path or (lambda default: ask_export_path(self, default))
         self.current_take: Take | None = None
+        self._variation_loaded: int | None = None  # the variation loaded into the player
         self._card_dialog: ModelCardDialog | None = None
         self.confirm_clear_takes: Callable[[int], bool] = lambda count: confirm_clear_takes(self, count)
         self.ask_loop_path: Callable[[Path], Path | None] = lambda default: ask_loop_path(self, default)
@@ -78,6 +86,13 @@ class GenerateTab(QWidget):
         self.generate_button.setToolTip("Generate a take (Ctrl+G)")
         self.generate_button.setMinimumHeight(36)
         self.generate_button.setEnabled(False)
+        self.variations_button = QPushButton()
+        self.variations_button.setEnabled(False)
+        self.variations_count = QSpinBox()
+        self.variations_count.setRange(MIN_VARIATIONS, MAX_VARIATIONS)
+        self.variations_count.setValue(DEFAULT_VARIATIONS)
+        self.variations_count.setToolTip("How many variations")
+        self._update_variations_text()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -94,6 +109,8 @@ class GenerateTab(QWidget):
         self.export_loop_button.setEnabled(False)
         action_row = QHBoxLayout()
         action_row.addWidget(self.generate_button)
+        action_row.addWidget(self.variations_button)
+        action_row.addWidget(self.variations_count)
         action_row.addWidget(self.progress, 1)
         action_row.addWidget(self.progress_label)
         action_row.addStretch(0)
@@ -117,6 +134,7 @@ class GenerateTab(QWidget):
         centre_layout.addWidget(self.take_title)
         centre_layout.addWidget(views, 1)
         centre_layout.addWidget(self.transport)
+        self.variations = VariationStrip()
         self.history = TakeHistory()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(centre)
@@ -127,6 +145,7 @@ class GenerateTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.controls)
         layout.addLayout(action_row)
+        layout.addWidget(self.variations)
         layout.addWidget(self.splitter, 1)
         self._connect()
         self._restore_settings()
@@ -142,11 +161,18 @@ class GenerateTab(QWidget):
         services.generation.progress.connect(self._on_progress)
         services.generation.busy_changed.connect(self._on_busy)
         services.generation.take_ready.connect(self._on_take)
+        services.generation.variations_ready.connect(self._on_variations)
         services.generation.failed.connect(
             lambda msg, details: self.errors.report("Generation failed", msg, details)
         )
         services.playback.position_changed.connect(self._on_position)
+        services.playback.state_changed.connect(lambda state: self._show_variation_playing())
         self.generate_button.clicked.connect(self.generate)
+        self.variations_button.clicked.connect(self.generate_variations)
+        self.variations_count.valueChanged.connect(lambda value: self._update_variations_text())
+        self.variations.play_requested.connect(self.play_variation)
+        self.variations.pick_requested.connect(self.pick_variation)
+        self.variations.closed.connect(self._on_variations_hidden)
         self.export_button.clicked.connect(lambda: self.export_take())
         self.export_loop_button.clicked.connect(lambda: self.export_loop())
         self.controls.card_requested.connect(self.show_model_card)
@@ -208,6 +234,7 @@ class GenerateTab(QWidget):
             and not self.services.generation.busy
         )
         self.generate_button.setEnabled(ready)
+        self.variations_button.setEnabled(ready)
 
     # -- generation
     def generate(self) -> bool:
@@ -218,6 +245,78 @@ class GenerateTab(QWidget):
             f"Generating {request.seconds:g} s of {self.controls.genre_value()} (seed {request.seed})…"
         )
         return True
+
+    # -- variations
+    def _update_variations_text(self) -> None:
+        count = self.variations_count.value()
+        self.variations_button.setText(f"Generate {count} variations")
+        self.variations_button.setToolTip(
+            f"{count} takes of these settings with {count} seeds (the seed shown and the next ones), side by "
+            "side: play them and use the one you like"
+        )
+
+    def generate_variations(self) -> bool:
+        """The current settings with ``variations_count`` seeds: the seed shown (a fresh one first when
+        "New seed each time" is on), then the next ones."""
+        request = self.controls.request()
+        if request is None:
+            return False
+        count = self.variations_count.value()
+        requests = [replace(request, seed=(request.seed + k) % (MAX_SEED + 1)) for k in range(count)]
+        if not self.services.generation.generate_variations(requests):
+            return False
+        self.status_message.emit(
+            f"Generating {count} variations of {self.controls.genre_value()} (seeds {requests[0].seed}"
+            f"-{requests[-1].seed})…"
+        )
+        return True
+
+    def _on_variations(self, takes: list[Take]) -> None:
+        if self._variation_playing() is not None:
+            self.services.playback.stop()
+        self.variations.set_takes(takes)
+        self.status_message.emit(f"{len(takes)} variations ready: play them, Use this on the one you like")
+
+    def _variation_playing(self) -> int | None:
+        playback = self.services.playback
+        if playback.tag != VARIATION_TAG or playback.state != PLAYING:
+            return None
+        return self._variation_loaded
+
+    def play_variation(self, index: int) -> None:
+        """Play variation ``index``; a second click (its button says Stop) stops it."""
+        if not 0 <= index < len(self.variations.takes):
+            return
+        playback = self.services.playback
+        if self._variation_playing() == index:
+            playback.stop()
+            return
+        take = self.variations.takes[index]
+        playback.load(take.audio, take.sample_rate, VARIATION_TAG)
+        self._variation_loaded = index
+        if not playback.play() and not playback.available:
+            self.status_message.emit(NO_AUDIO_STATUS)
+        self._show_variation_playing()
+
+    def _show_variation_playing(self) -> None:
+        self.variations.set_playing(self._variation_playing(), self.services.playback.position_seconds)
+
+    def pick_variation(self, index: int) -> None:
+        """Make variation ``index`` the current take: numbered, added to the list, kept, shown; its seed
+        goes into the seed field (New seed each time off), so Generate makes it again."""
+        if not 0 <= index < len(self.variations.takes) or index in self.variations.picked:
+            return
+        take = self.variations.takes[index]
+        if self._variation_playing() is not None:
+            self.services.playback.stop()
+        self.variations.mark_picked(index)
+        self.controls.new_seed_box.setChecked(False)
+        self.controls.set_seed(take.request.seed)
+        self.services.generation.adopt(take)
+
+    def _on_variations_hidden(self) -> None:
+        if self._variation_playing() is not None:
+            self.services.playback.stop()
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(round(fraction * 1000)))
@@ -327,6 +426,8 @@ class GenerateTab(QWidget):
         if self.services.playback.tag == PLAYBACK_TAG:
             self.spectrogram.set_position(seconds)
             self.waveform.set_position(seconds)
+        elif self.services.playback.tag == VARIATION_TAG:
+            self._show_variation_playing()
 
     # -- export and model card
     def export_take(self, take: Take | None = None) -> None:

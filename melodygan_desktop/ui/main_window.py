@@ -144,9 +144,10 @@ class MainWindow(QMainWindow):
             self.shortcuts[key] = shortcut
 
     def toggle_play(self) -> None:
-        """Space: the Generate tab's take; a training preview that plays stops, one loaded plays again."""
+        """Space: the Generate tab's take; a training preview or a variation that plays stops, one loaded
+        plays again."""
         playback = self.services.playback
-        if playback.tag == "preview" and playback.state == "playing":
+        if playback.tag in ("preview", "variation") and playback.state == "playing":
             playback.stop()
         elif self.services.playback.tag == "generate" or self.tabs.currentWidget() is self.generate_tab:
             self.generate_tab.toggle_play()
