@@ -136,6 +136,7 @@ class GenerateTab(QWidget):
         centre_layout.addWidget(self.transport)
         self.variations = VariationStrip()
         self.history = TakeHistory()
+        self.history.list.drag_file = self.drag_file
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(centre)
         self.splitter.addWidget(self.history)
@@ -495,6 +496,21 @@ class GenerateTab(QWidget):
             f"Exported loop {path}: {choice.bars} bar(s) at {choice.bpm:g} BPM, {choice.seconds:.2f} s"
         )
         self.exported.emit(str(path))
+
+    def drag_file(self, take: Take) -> Path | None:
+        """``take`` as a WAV (with its settings in the tags) in the cache's ``dragged`` folder, for a drag out
+        of the list; None (and a status message) when it cannot be written."""
+        from melodygan_desktop.paths import cache_dir
+
+        folder = cache_dir() / "dragged"
+        path = folder / f"{take.default_file_stem()}_take{take.number}.wav"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.services.write_audio_fn(path, take.audio, take.sample_rate, take.export_metadata())
+        except (OSError, ValueError) as exc:
+            self.status_message.emit(f"Could not drag take #{take.number} out: {exc}")
+            return None
+        return path
 
     def show_model_card(self, model) -> None:
         self._card_dialog = ModelCardDialog(model, self)

@@ -3,7 +3,10 @@ export and clear."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,6 +26,35 @@ def entry_text(take: Take) -> str:
     return f"#{take.number}  {take.genre_label}\n{take.duration_seconds:.1f} s · seed {take.request.seed}"
 
 
+class TakeList(QListWidget):
+    """The list of takes; an entry dragged out (onto the desktop, a file manager or a DAW) is a WAV file,
+    written when the drag starts by ``drag_file(take) -> Path | None`` (None: nothing to drag)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.drag_file: Callable[[Take], Path | None] | None = None
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt's name)
+        return ["text/uri-list"]
+
+    def mimeData(self, items) -> QMimeData | None:  # noqa: N802 (Qt's name)
+        if self.drag_file is None:
+            return None
+        paths = [self.drag_file(item.data(Qt.ItemDataRole.UserRole)) for item in items]
+        paths = [path for path in paths if path is not None]
+        if not paths:
+            return None
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+        return data
+
+    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802 (Qt's name)
+        return Qt.DropAction.CopyAction
+
+
 class TakeHistory(QWidget):
     """Newest take on top. Selecting a take emits ``take_selected(take)``: it is shown and switched to at
     the current play position, so clicking through takes compares them at the same moment.
@@ -40,9 +72,10 @@ class TakeHistory(QWidget):
     def __init__(self, parent: QWidget | None = None, capacity: int = 30) -> None:
         super().__init__(parent)
         self.capacity = capacity
-        self.list = QListWidget()
+        self.list = TakeList()
         self.list.setToolTip(
-            "Click: switch takes at the same moment (compare). Double-click: play from the start"
+            "Click: switch takes at the same moment (compare). Double-click: play from the start. "
+            "Drag out: a WAV file onto the desktop or into a DAW"
         )
         # Entries wrap and elide to the list's width: nothing hides behind a horizontal scroll bar.
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
