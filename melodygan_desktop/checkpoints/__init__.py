@@ -26,16 +26,21 @@ from melodygan_desktop.checkpoints.meta import (
     read_meta,
 )
 from melodygan_desktop.checkpoints.store import (
+    BEST_NAME,
     LATEST_NAME,
+    best_checkpoint,
     latest_checkpoint,
     list_checkpoints,
     load_training_state,
+    read_best,
     resolve_checkpoint_dir,
     save_checkpoint,
     step_folder_name,
+    write_best,
 )
 
 __all__ = [
+    "BEST_NAME",
     "CARD_NAME",
     "FORMAT",
     "FORMAT_VERSION",
@@ -47,6 +52,7 @@ __all__ = [
     "CheckpointMeta",
     "LoadedModel",
     "ModelInfo",
+    "best_checkpoint",
     "build_generator",
     "check_model_name",
     "export_checkpoint",
@@ -61,6 +67,8 @@ __all__ = [
     "read_meta",
     "read_weights",
     "resolve_checkpoint_dir",
+    "read_best",
     "save_checkpoint",
     "step_folder_name",
+    "write_best",
 ]

@@ -1,6 +1,8 @@
 """A run folder's checkpoints: atomic save, keep-last-N, ``latest.txt``, and loading the resume state safely.
 
-Layout: ``<run>/step_%08d/{generator.safetensors, meta.json, training.pt}`` and ``<run>/latest.txt``.
+Layout: ``<run>/step_%08d/{generator.safetensors, meta.json, training.pt}``, ``<run>/latest.txt`` and, when
+the run scores its checkpoints on held-out clips, ``<run>/best.txt`` (the best step folder's name, then its
+score; lower is better). Pruning never deletes the folder ``best.txt`` names.
 A step folder is written as ``step_X.tmp`` and renamed into place only when complete, so a crash at any
 moment leaves the previous checkpoint loadable; leftover ``*.tmp`` folders are ignored and cleaned up.
 """
@@ -30,6 +32,7 @@ from melodygan_desktop.checkpoints.files import (
     fsync_file,
     is_app_file_name,
     open_regular,
+    read_regular_bytes,
     remove_tree,
     sha256_file,
     swap_in_folder,
@@ -46,6 +49,7 @@ from melodygan_desktop.checkpoints.meta import (
 )
 
 LATEST_NAME = "latest.txt"
+BEST_NAME = "best.txt"
 STEP_PATTERN = re.compile(r"^step_(\d{8,})$")
 
 
@@ -85,6 +89,44 @@ def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
     """
     steps = list_checkpoints(run_dir)
     return steps[-1] if steps else None
+
+
+def read_best(run_dir: str | os.PathLike[str]) -> tuple[Path, float | None] | None:
+    """The complete step folder ``best.txt`` names and its score (None if unreadable), else None."""
+    run_dir = Path(run_dir)
+    try:
+        lines = read_regular_bytes(run_dir / BEST_NAME, 4096).decode("utf-8", "replace").splitlines()
+    except (OSError, ValueError):
+        return None
+    if not lines or not STEP_PATTERN.match(lines[0].strip()):
+        return None
+    folder = run_dir / lines[0].strip()
+    if not folder.is_dir() or not is_complete(folder):
+        return None
+    score = None
+    if len(lines) > 1:
+        try:
+            score = float(lines[1].strip())
+        except ValueError:
+            score = None
+    return folder, score
+
+
+def write_best(run_dir: str | os.PathLike[str], folder: str | os.PathLike[str], score: float) -> None:
+    """Point ``best.txt`` (atomically) at the step folder ``folder`` with its ``score``."""
+    name = Path(folder).name
+    if not STEP_PATTERN.match(name):
+        raise CheckpointError(f"{folder}: not a step folder")
+    try:
+        atomic_write_bytes(Path(run_dir) / BEST_NAME, f"{name}\n{float(score)!r}\n".encode())
+    except OSError as exc:
+        raise CheckpointError(write_failure(exc, Path(run_dir), f"could not write {BEST_NAME}")) from exc
+
+
+def best_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
+    """The step folder ``best.txt`` names (the best held-out score so far), else the newest, else None."""
+    best = read_best(run_dir)
+    return best[0] if best else latest_checkpoint(run_dir)
 
 
 def _plain_tensors(state: Mapping[str, Any]) -> dict[str, torch.Tensor]:
@@ -132,7 +174,7 @@ def clean_stale(run_dir: Path) -> None:
     """Remove ``*.tmp`` leftovers of writes or deletions that a crash interrupted (only the app's own:
     a folder holding anything a checkpoint does not hold is left alone)."""
     for entry in run_dir.iterdir() if run_dir.is_dir() else ():
-        if entry.name.startswith(("step_", LATEST_NAME)) and entry.name.endswith(TMP_SUFFIX):
+        if entry.name.startswith(("step_", LATEST_NAME, BEST_NAME)) and entry.name.endswith(TMP_SUFFIX):
             if entry.is_dir() and not entry.is_symlink():
                 if _own_tmp_folder(entry):
                     shutil.rmtree(entry, ignore_errors=True)
@@ -243,9 +285,10 @@ def save_checkpoint(
 
 
 def prune(run_dir: Path, keep_last: int, keep: Path | None = None) -> None:
-    """Delete all but the newest ``keep_last`` step folders (``keep`` always survives)."""
+    """Delete all but the newest ``keep_last`` step folders (``keep`` and the best checkpoint survive)."""
     steps = list_checkpoints(run_dir)
-    survivors = set(steps[-keep_last:]) | ({keep} if keep else set())
+    best = read_best(run_dir)
+    survivors = set(steps[-keep_last:]) | ({keep} if keep else set()) | ({best[0]} if best else set())
     for folder in steps:
         if folder not in survivors:
             try:

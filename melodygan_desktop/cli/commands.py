@@ -152,6 +152,8 @@ def add_train(sub) -> None:
     )
     p.add_argument("--codec", help="melodygan-latent: mel codec (codec or model folder) of a new run "
                                    "(default: the bundled model's)")
+    p.add_argument("--no-best", action="store_true",
+                   help="do not score checkpoints on held-out clips (no best.txt; export takes the newest)")
     p.set_defaults(handler=cmd_train)
 
 
@@ -219,7 +221,12 @@ def cmd_train(args) -> int:
         )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / f"{preset.name}-{stamp}"
-    finished = run_training(config, run_dir)
+    scorer = None
+    if not args.no_best:
+        from ..evaluation.checkpoint_score import HeldOutScorer
+
+        scorer = HeldOutScorer()
+    finished = run_training(config, run_dir, scorer=scorer)
     if finished.reason == "diverged":
         print(f"melodygan: training stopped: {finished.message}", file=sys.stderr)
         return EXIT_FAILURE
@@ -302,8 +309,12 @@ def cmd_list(args) -> int:
 
 
 def add_export(sub) -> None:
-    p = sub.add_parser("export", help="export a run's newest generator (or a step folder) as a model")
+    p = sub.add_parser(
+        "export", help="export a run's best generator (else its newest; or a step folder) as a model"
+    )
     p.add_argument("source", help="run folder or step folder")
+    p.add_argument("--latest", action="store_true",
+                   help="take the run's newest checkpoint, not the best-scored one (best.txt)")
     p.add_argument("destination", nargs="?", help="output folder (default: the user's models folder)")
     p.add_argument("--name", help="model name, a plain name, not a path (default: the run folder's name)")
     p.add_argument("--card", help="a Markdown model card to ship with it")
@@ -315,18 +326,41 @@ def add_export(sub) -> None:
 
 def cmd_export(args) -> int:
     from .. import paths
-    from ..checkpoints import check_model_name, export_checkpoint, model_folder
+    from ..checkpoints import (
+        META_NAME,
+        best_checkpoint,
+        check_model_name,
+        export_checkpoint,
+        latest_checkpoint,
+        model_folder,
+        read_best,
+    )
     from ..checkpoints.files import read_regular_bytes
 
     source = Path(args.source)
     if not source.exists():
         raise CliError(f"{source}: no such run or checkpoint folder")
+    chosen = ""
+    if source.is_dir() and not (source / META_NAME).exists() and latest_checkpoint(source) is not None:
+        best = None if args.latest else read_best(source)
+        newest = latest_checkpoint(source) if args.latest else best_checkpoint(source)
+        step_dir = best[0] if best else newest
+        if best:
+            score = "" if best[1] is None else f", held-out FD {best[1]:.4g}"
+            chosen = f"the best checkpoint {step_dir.name}{score}"
+        else:
+            reason = "" if args.latest else " (no best.txt: the run's checkpoints were not scored)"
+            chosen = f"the newest checkpoint {step_dir.name}{reason}"
+        default_name = source.resolve().name
+        source = step_dir
+    else:
+        default_name = source.resolve().name
     if args.name is not None:
         check_model_name(args.name)  # names are names, never paths
     if args.destination:
         destination = Path(args.destination)
     else:
-        destination = model_folder(paths.user_models_dir(), args.name or source.resolve().name)
+        destination = model_folder(paths.user_models_dir(), args.name or default_name)
     card = None
     if args.card:
         try:  # a regular file only: a named pipe would block
@@ -346,6 +380,6 @@ def cmd_export(args) -> int:
         source, destination, card=card, name=args.name, overwrite=args.force, card_fields=fields,
         half=args.half,
     )
-    print(display_text(f"exported {out}"))
+    print(display_text(f"exported {out}" + (f" from {chosen}" if chosen else "")))
     return 0
 

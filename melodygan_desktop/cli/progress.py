@@ -38,7 +38,7 @@ def print_summary(summary) -> None:
             print(f"  {display_text(path)}: {display_text(reason)}")
 
 
-def run_training(config, run_dir: Path):
+def run_training(config, run_dir: Path, scorer=None):
     """Drive ``train`` with a progress bar; Ctrl+C stops cleanly after the current step and saves."""
     from ..training.events import CheckpointSaved, Finished, Started, StepMetrics
     from ..training.loop import train
@@ -55,7 +55,7 @@ def run_training(config, run_dir: Path):
     bar = None
     finished = None
     try:
-        for event in train(config, run_dir, should_stop=lambda: stop["requested"]):
+        for event in train(config, run_dir, should_stop=lambda: stop["requested"], scorer=scorer):
             if isinstance(event, Started):
                 main = _is_main()
                 if main:
@@ -63,6 +63,8 @@ def run_training(config, run_dir: Path):
                     verb = "resuming" if event.resumed else "training"
                     since = f" from step {event.start_step}" if event.resumed else ""
                     print(display_text(f"{verb} {event.preset} on {event.device} in {event.run_dir}{since}"))
+                    if event.scoring:
+                        print(display_text(event.scoring))
                 bar = Bar(total=event.total_steps, initial=event.start_step, desc="training", unit="step",
                           disable=not main)
             elif isinstance(event, StepMetrics) and bar is not None:
@@ -70,7 +72,9 @@ def run_training(config, run_dir: Path):
                 shown = {k: v for k, v in event.losses.items() if not k.endswith("grad_norm")}
                 bar.set_postfix({k: f"{v:.3f}" for k, v in sorted(shown.items())}, refresh=False)
             elif isinstance(event, CheckpointSaved) and _is_main():
-                tqdm.write(display_text(f"saved {event.path}"), file=sys.stderr)
+                score = "" if event.score is None else f" (held-out FD {event.score:.4g}"
+                score += ", best so far)" if event.best else (")" if score else "")
+                tqdm.write(display_text(f"saved {event.path}{score}"), file=sys.stderr)
             elif isinstance(event, Finished):
                 finished = event
     finally:

@@ -155,10 +155,13 @@ def resume_config(run_dir: Path, steps: int, device: str, threads: int) -> Train
 
 
 def train(config: TrainConfig, run_dir: Path, should_stop: Callable[[], bool]) -> Iterator[Event]:
-    """The core training iterator (``training.loop.train``)."""
+    """The core training iterator (``training.loop.train``), scoring checkpoints on held-out clips with the
+    bundled genre classifier so that a "best so far" checkpoint is kept (when the folder has enough
+    tracks)."""
+    from melodygan_desktop.evaluation.checkpoint_score import HeldOutScorer
     from melodygan_desktop.training.loop import train as core_train
 
-    return core_train(config, run_dir, should_stop=should_stop)
+    return core_train(config, run_dir, should_stop=should_stop, scorer=HeldOutScorer())
 
 
 def prepare_summary(data_dir: Path, mel_preset: str, progress: Progress) -> DataSummary:

@@ -23,6 +23,8 @@ class Started:
     total_steps: int
     resumed: bool
     data: DataSummary
+    #: How checkpoints are scored on held-out clips ("" when no scorer was given), or why they are not.
+    scoring: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,13 @@ class Preview:
 
 @dataclass(frozen=True)
 class CheckpointSaved:
+    """A step folder was written; ``score`` is its held-out score (lower is better; None when not scored)
+    and ``best`` says it is the best so far (``best.txt`` names it)."""
+
     step: int
     path: str
+    score: float | None = None
+    best: bool = False
 
 
 @dataclass(frozen=True)

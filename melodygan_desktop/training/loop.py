@@ -1,5 +1,8 @@
 """The training loop: ``train(config, run_dir, should_stop)`` yields typed events; GUI and CLI share it.
 
+A ``scorer`` (built by the caller, e.g. from the evaluation package's genre classifier) scores each checkpoint
+on the run's held-out clips; the best so far is named by ``best.txt`` and survives keep-last pruning.
+
 Resuming is exact: the batch order and every random draw of step ``s`` are derived from ``(seed, s, rank)``
 rather than from a running RNG, so a resumed run repeats the uninterrupted run's losses bit for bit on CPU.
 """
@@ -18,6 +21,7 @@ import torch
 
 from .. import checkpoints
 from ..audio.inversion import invert
+from ..checkpoints.store import prune
 from ..config import MEL_PRESETS, TrainConfig
 from ..data.pack import is_pack, read_pack
 from ..data.prepared import PreparationCancelled, prepare_dataset
@@ -30,6 +34,7 @@ from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetr
 from .latent_data import encode_data
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .run_lock import run_folder_lock
+from .scoring import CheckpointScorer, Scoring, bind_scorer
 from .setup import load_resume_state, make_meta, run_networks, start_from_checkpoint, training_state
 from .step import build_state, run_generator, sample_latent, train_step
 
@@ -45,8 +50,12 @@ def train(
     config: TrainConfig,
     run_dir: str | Path,
     should_stop: Callable[[], bool] = lambda: False,
+    scorer: CheckpointScorer | None = None,
 ) -> Iterator[Event]:
     """Train (or resume) the run in ``run_dir``; see ``events.py`` for what is yielded.
+
+    ``scorer`` (see ``scoring.py``) scores every checkpoint on the validation clips, lower is better; the
+    best so far is written to ``best.txt``. Without one (or without enough held-out clips) nothing is scored.
 
     Raises ``TrainingError`` (and the data/checkpoint errors) when training cannot start or continue.
     Under torchrun, every rank runs this; only rank 0 writes files, and all ranks yield the same events.
@@ -57,12 +66,12 @@ def train(
     context = distributed.init_from_env(config.device)
     try:
         with run_folder_lock(run_dir) if context.is_main else contextlib.nullcontext():
-            yield from _train(config, run_dir, should_stop, context)
+            yield from _train(config, run_dir, should_stop, context, scorer)
     finally:
         distributed.shutdown(context)
 
 
-def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
+def _train(config, run_dir: Path, should_stop, context, scorer=None) -> Iterator[Event]:
     stored = read_run_config(run_dir)
     resuming = stored is not None and checkpoints.latest_checkpoint(run_dir) is not None
     if stored is not None:
@@ -99,6 +108,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     stored_architecture = _stored_extra(run_dir).get("architecture") if resuming else None
     codec, architecture = run_networks(config, preset, mel, len(genres), base_model, run_dir, resuming,
                                        stored_architecture)
+    scoring, scoring_note = bind_scorer(scorer, mel, genres, data, config.seed)  # on the mels, not latents
     if codec is not None:
         data = encode_data(data, codec, context.device)
     if stored is None:  # record the values in force, so later preset changes cannot alter this run
@@ -140,8 +150,10 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     total = config.steps
     yield Started(
         run_dir=str(run_dir), preset=preset.name, device=str(context.device), start_step=start_step,
-        total_steps=total, resumed=resuming, data=data.summary,
+        total_steps=total, resumed=resuming, data=data.summary, scoring=scoring_note,
     )
+    if scoring is not None and resuming:
+        scoring.resume_from(run_dir)
     if start_step >= total:
         yield Finished(step=start_step, reason="completed", checkpoint=last_saved)
         return
@@ -159,7 +171,7 @@ def _train(config, run_dir: Path, should_stop, context) -> Iterator[Event]:
     clock = TrainingClock(spent)
 
     def save(at_step: int):
-        return _save(state, run_dir, at_step, config, genres, mel, context, clock)
+        return _save(state, run_dir, at_step, config, genres, mel, context, clock, scoring, metrics_log)
 
     try:
         while step < total:
@@ -285,8 +297,10 @@ def _budget_message(config: TrainConfig) -> str:
     return f"time budget reached ({config.max_minutes:g} min of {clock} time)"
 
 
-def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context, clock: TrainingClock):
-    """Rank 0 writes the checkpoint; yields ``CheckpointSaved`` on every rank; returns its path."""
+def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context, clock: TrainingClock,
+          scoring: Scoring | None = None, metrics_log: MetricsLog | None = None):
+    """Rank 0 writes the checkpoint (and ``best.txt`` when it scores best so far); yields ``CheckpointSaved``
+    on every rank; returns its path."""
     path = str(run_dir / f"step_{step:08d}")
     if context.is_main:
         saved = checkpoints.save_checkpoint(
@@ -294,6 +308,16 @@ def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, con
             training_state=training_state(state, step, genres, clock.spent()), keep_last=config.keep_last,
         )
         path = str(saved)
+    score, best = None, False
+    if scoring is not None:
+        score = scoring.score(state.export_generator, bool(state.preset.conditional), len(genres))
+        best = scoring.is_best(score)
+        if context.is_main and score is not None:
+            if best:
+                checkpoints.write_best(run_dir, path, score)
+                prune(run_dir, config.keep_last, keep=Path(path))  # the previous best may go now
+            if metrics_log is not None:
+                metrics_log.write(step, {"val_fd": score})
     distributed.barrier(context)
-    yield CheckpointSaved(step=step, path=path)
+    yield CheckpointSaved(step=step, path=path, score=score, best=best)
     return path

@@ -27,7 +27,7 @@ from melodygan_desktop.services.jobs import Job
 from melodygan_desktop.services.playback import PLAYING
 from melodygan_desktop.services.training_session import IDLE, PAUSED, RUNNING
 from melodygan_desktop.threads import default_threads
-from melodygan_desktop.training.events import Finished, Preview, Started, StepMetrics
+from melodygan_desktop.training.events import CheckpointSaved, Finished, Preview, Started, StepMetrics
 from melodygan_desktop.ui.data_summary_view import DataSummaryView
 from melodygan_desktop.ui.errors import ErrorReporter
 from melodygan_desktop.ui.file_dialogs import ask_folder
@@ -63,7 +63,8 @@ class TrainTab(QWidget):
         self._summary_job: Job | None = None
         self._summary_key: tuple[str, str] | None = None
         self.trained_model: str | None = None  # the installed model of the last run
-        self.finished_checkpoint: Path | None = None  # the last run's newest checkpoint, installable
+        self.finished_checkpoint: Path | None = None  # the last run's best (else newest) checkpoint
+        self.best_checkpoint: CheckpointSaved | None = None  # the run's best-scored checkpoint so far
         self.training_facts: dict | None = None  # what the last run knows, for its model card
         self._run_started: Started | None = None
         self._run_losses: dict[str, float] = {}
@@ -153,9 +154,7 @@ class TrainTab(QWidget):
         session.metrics.connect(self.monitor.on_metrics)
         session.metrics.connect(self._on_metrics)
         session.preview.connect(self.monitor.on_preview)
-        session.checkpoint_saved.connect(
-            lambda event: self.status_message.emit(f"Checkpoint saved at step {event.step}")
-        )
+        session.checkpoint_saved.connect(self._on_checkpoint_saved)
         session.finished.connect(self._on_finished)
         session.error.connect(
             lambda message, details: self.errors.report("Training failed", message, details)
@@ -322,6 +321,7 @@ class TrainTab(QWidget):
             run_dir = paths.runs_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.form.run_name()}"
         self.trained_model = None
         self.finished_checkpoint = None
+        self.best_checkpoint = None
         self.training_facts = None
         self._run_started, self._run_losses, self._run_steps = None, {}, config.steps
         self._run_base = self._base_model()
@@ -362,6 +362,20 @@ class TrainTab(QWidget):
 
     def _on_started(self, event: Started) -> None:
         self._run_started = event
+        if event.scoring:
+            self.status_message.emit(event.scoring)
+
+    def _best_text(self) -> str:
+        best = self.best_checkpoint
+        if best is None:
+            return ""
+        return f"best so far: step {best.step} (FD {best.score:.3g})"
+
+    def _on_checkpoint_saved(self, event: CheckpointSaved) -> None:
+        if event.best and event.score is not None:
+            self.best_checkpoint = event
+        best = self._best_text()
+        self.status_message.emit(f"Checkpoint saved at step {event.step}" + (f" · {best}" if best else ""))
 
     def _on_metrics(self, event: StepMetrics) -> None:
         self._run_losses = dict(event.losses)
@@ -371,18 +385,22 @@ class TrainTab(QWidget):
         self.status_message.emit(self.monitor.rate_label.text())
         self.refresh_runs()  # a stopped run can be resumed; a resumed one may be complete now
         if event.checkpoint and event.reason != "failed":
-            self.finished_checkpoint = Path(event.checkpoint)
-            self.training_facts = self._training_facts(event)
-            self._default_name = f"{self._run_label} · step {event.step}"
+            # The best-scored checkpoint on held-out clips when the run scored them, else the newest.
+            best = self.best_checkpoint
+            step = best.step if best is not None else event.step
+            self.finished_checkpoint = Path(best.path if best is not None else event.checkpoint)
+            self.training_facts = self._training_facts(event, step)
+            self._default_name = f"{self._run_label} · step {step}"
             if event.reason == "completed" and self.auto_install_box.isChecked():
                 self.install_model(ask=False)
             else:
+                best = f" · {self._best_text()}" if best is not None else ""
                 self.status_message.emit(
-                    f"{self.monitor.rate_label.text()} · Install as model to add it to the genre list"
+                    f"{self.monitor.rate_label.text()}{best} · Install as model to add it to the genre list"
                 )
         self._update_buttons()
 
-    def _training_facts(self, event: Finished) -> dict:
+    def _training_facts(self, event: Finished, step: int | None = None) -> dict:
         """What this run knows, as the fields of the core's ``TrainingRecord`` (plain values)."""
         started = self._run_started
         data = started.data if started is not None else self.summary.summary
@@ -391,7 +409,7 @@ class TrainTab(QWidget):
             "preset": started.preset if started is not None else self._run_preset,
             "genres": self._run_genres,
             "data_folder": self.form.folder(),
-            "step": int(event.step),
+            "step": int(event.step if step is None else step),
             "total_steps": int(started.total_steps if started is not None else self._run_steps),
             "ended": "completed" if event.reason == "completed" else event.reason,
             "base_model": str(base.name) if base is not None else None,
@@ -409,8 +427,8 @@ class TrainTab(QWidget):
         return facts
 
     def install_model(self, ask: bool = True) -> None:
-        """Install the last run's newest checkpoint as a model (asking its name when ``ask``), with a card
-        written from what the run knows: base model, data, steps, time, device, final losses."""
+        """Install the last run's best checkpoint (else its newest) as a model (asking its name when ``ask``),
+        with a card written from what the run knows: base model, data, steps, time, device, final losses."""
         if self.finished_checkpoint is None or self._installing or self.services.training.is_active:
             return
         default = self._default_name or self.finished_checkpoint.name

@@ -214,8 +214,12 @@ class FakeTrain:
         diverge_at: int | None = None,
         preview_every: int = 10,
         genres: tuple[str, ...] = ("blues", "jazz"),
+        scores: tuple[float, ...] = (),
     ) -> None:
+        """``scores``: held-out scores of checkpoints saved at even intervals (the last at ``steps``), each
+        sent as a ``CheckpointSaved`` with ``best`` set when it beats the earlier ones."""
         self.steps, self.step_seconds = steps, step_seconds
+        self.scores = tuple(scores)
         self.fail_at, self.diverge_at, self.preview_every = fail_at, diverge_at, preview_every
         self.genres = genres
         self.threads: list[str] = []
@@ -229,7 +233,10 @@ class FakeTrain:
         self.threads.append(threading.current_thread().name)
         self.configs.append(config)
         checkpoint = str(Path(run_dir) / "step_00000000")
-        yield Started(str(run_dir), config.preset, "cpu", 0, self.steps, False, fake_summary())
+        scoring = "best checkpoint: scored on 12 held-out clips from 4 tracks" if self.scores else ""
+        yield Started(str(run_dir), config.preset, "cpu", 0, self.steps, False, fake_summary(), scoring)
+        every = self.steps // len(self.scores) if self.scores else 0
+        best: float | None = None
         for step in range(1, self.steps + 1):
             if should_stop():
                 yield CheckpointSaved(step - 1, checkpoint)
@@ -251,6 +258,15 @@ class FakeTrain:
                 mels = np.random.default_rng(step).random((count, N_MELS, 216), dtype=np.float32)
                 audio = np.stack([tone(2.0, i + 1) for i in range(count)])
                 yield Preview(step, mels, genres, MEL, audio)
+            if every and step % every == 0 and step // every <= len(self.scores):
+                score = self.scores[step // every - 1]
+                is_best = best is None or score < best
+                best = score if is_best else best
+                checkpoint = str(Path(run_dir) / f"step_{step:08d}")
+                yield CheckpointSaved(step, checkpoint, score, is_best)
+        if every:
+            yield Finished(self.steps, "completed", "", checkpoint)
+            return
         yield CheckpointSaved(self.steps, checkpoint)
         yield Finished(self.steps, "completed", "", checkpoint)
 

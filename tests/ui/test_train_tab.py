@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -405,6 +406,43 @@ def test_a_run_is_installed_when_asked_with_a_card_of_what_it_knows(qtbot, fine_
     assert "Fine-tuned from **Open corpus, 13 genres** (`open13`)" in card and "| jazz | 6 |" in card
     assert not tab.install_button.isEnabled()  # installed once
     assert tab.open_button.isEnabled()
+
+
+def test_install_and_open_take_the_best_scored_checkpoint(qtbot, fine_tune_window, fakes):
+    window = fine_tune_window
+    tab = window.train_tab
+    run_steps = fakes.FakeTrain(steps=20, genres=window.fake_train.genres, scores=(3.0, 1.25, 2.0, 4.0))
+    window.services.training._train_fn = run_steps
+    messages = []
+    tab.status_message.connect(messages.append)
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    assert any(m.startswith("best checkpoint: scored on") for m in messages)
+    assert "Checkpoint saved at step 20 · best so far: step 10 (FD 1.25)" in messages
+    qtbot.waitUntil(tab.install_button.isEnabled, timeout=3000)
+    assert "best so far: step 10 (FD 1.25)" in window.statusBar().currentMessage()
+    run_dir = window.services.training.run_dir
+    assert tab.finished_checkpoint == run_dir / "step_00000010"
+    asked = []
+    tab.ask_model_name = lambda default: asked.append(default) or "Best tracks"
+    with qtbot.waitSignal(window.services.catalog.models_changed, timeout=5000):
+        tab.install_button.click()
+    qtbot.waitUntil(lambda: tab.trained_model is not None, timeout=3000)
+    assert asked[0].endswith("step 10")
+    checkpoint, _folder, display, _card, fields = window.installs[-1]
+    assert Path(checkpoint) == run_dir / "step_00000010" and fields["training"]["steps"] == 10
+
+    # Open in Generate on a run not installed yet installs its best checkpoint first
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=3000)
+    window.services.training._train_fn = fakes.FakeTrain(
+        steps=20, genres=window.fake_train.genres, scores=(0.5, 2.0)
+    )
+    with qtbot.waitSignal(window.services.training.finished, timeout=5000):
+        tab.start()
+    qtbot.waitUntil(tab.open_button.isEnabled, timeout=3000)
+    with qtbot.waitSignal(tab.open_in_generate, timeout=5000):
+        tab.open_button.click()
+    assert Path(window.installs[-1][0]) == window.services.training.run_dir / "step_00000010"
 
 
 def test_auto_install_setting_installs_completed_runs_only(qtbot, fine_tune_window, fakes):
