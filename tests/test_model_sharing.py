@@ -12,7 +12,7 @@ import pytest
 from test_checkpoints import save
 
 from melodygan_desktop import checkpoints
-from melodygan_desktop.checkpoints import CheckpointError, sharing
+from melodygan_desktop.checkpoints import CheckpointError, model_zip, sharing
 from melodygan_desktop.checkpoints.files import sha256_file
 from melodygan_desktop.checkpoints.model_card import TrainingRecord, card_fields, card_markdown
 from melodygan_desktop.checkpoints.sharing import ModelShareError
@@ -192,8 +192,8 @@ def test_oversized_members_are_refused_by_what_is_extracted(tmp_path, monkeypatc
         sharing.import_model_zip(_zip(tmp_path / "big.zip", members), tmp_path / "target")
     # the extracted bytes are counted too (not only the size the zip claims)
     infos = []
-    real_check = sharing._check_members
-    monkeypatch.setattr(sharing, "_check_members", lambda path, archive: infos or real_check(path, archive))
+    real_check = model_zip._check_members
+    monkeypatch.setattr(model_zip, "_check_members", lambda path, archive: infos or real_check(path, archive))
     with zipfile.ZipFile(tmp_path / "big.zip") as archive:
         infos.extend(archive.infolist())
     with pytest.raises(ModelShareError, match="over 4096 bytes extracted"):

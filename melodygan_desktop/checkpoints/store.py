@@ -1,10 +1,11 @@
-"""A run folder's checkpoints: atomic save, keep-last-N, ``latest.txt``, and loading the resume state safely.
+"""A run folder's checkpoints: atomic save, keep-last-N, and loading the resume state safely.
 
 Layout: ``<run>/step_%08d/{generator.safetensors, meta.json, training.pt}``, ``<run>/latest.txt`` and, when
 the run scores its checkpoints on held-out clips, ``<run>/best.txt`` (the best step folder's name, then its
 score; lower is better). Pruning never deletes the folder ``best.txt`` names.
 A step folder is written as ``step_X.tmp`` and renamed into place only when complete, so a crash at any
 moment leaves the previous checkpoint loadable; leftover ``*.tmp`` folders are ignored and cleaned up.
+Reading and writing ``latest.txt`` / ``best.txt`` and listing the step folders is ``checkpoints/pointers.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 import errno
 import os
 import pickle
-import re
 import shutil
 import zipfile
 from collections.abc import Mapping
@@ -32,7 +32,6 @@ from melodygan_desktop.checkpoints.files import (
     fsync_file,
     is_app_file_name,
     open_regular,
-    read_regular_bytes,
     remove_tree,
     sha256_file,
     swap_in_folder,
@@ -47,86 +46,18 @@ from melodygan_desktop.checkpoints.meta import (
     meta_json_bytes,
     validate_meta,
 )
-
-LATEST_NAME = "latest.txt"
-BEST_NAME = "best.txt"
-STEP_PATTERN = re.compile(r"^step_(\d{8,})$")
-
-
-def step_folder_name(step: int) -> str:
-    return f"step_{step:08d}"
-
-
-def is_complete(folder: Path) -> bool:
-    """A finished step/export folder: a real (non-tmp) folder holding weights and meta."""
-    return (
-        not folder.name.endswith(TMP_SUFFIX)
-        and (folder / WEIGHTS_NAME).is_file()
-        and (folder / META_NAME).is_file()
-    )
-
-
-def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
-    """Complete step folders of ``run_dir``, oldest step first."""
-    run_dir = Path(run_dir)
-    found = []
-    try:
-        entries = list(os.scandir(run_dir))
-    except OSError:
-        return []
-    for entry in entries:
-        match = STEP_PATTERN.match(entry.name)
-        if match and entry.is_dir() and is_complete(Path(entry.path)):
-            found.append((int(match.group(1)), Path(entry.path)))
-    return [path for _, path in sorted(found)]
-
-
-def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
-    """The newest complete step folder, else None.
-
-    A step folder only appears complete after its atomic rename, so it is safe to use even when a kill
-    came before ``latest.txt`` was updated; ``latest.txt`` names the same folder for people and tools.
-    """
-    steps = list_checkpoints(run_dir)
-    return steps[-1] if steps else None
-
-
-def read_best(run_dir: str | os.PathLike[str]) -> tuple[Path, float | None] | None:
-    """The complete step folder ``best.txt`` names and its score (None if unreadable), else None."""
-    run_dir = Path(run_dir)
-    try:
-        lines = read_regular_bytes(run_dir / BEST_NAME, 4096).decode("utf-8", "replace").splitlines()
-    except (OSError, ValueError):
-        return None
-    if not lines or not STEP_PATTERN.match(lines[0].strip()):
-        return None
-    folder = run_dir / lines[0].strip()
-    if not folder.is_dir() or not is_complete(folder):
-        return None
-    score = None
-    if len(lines) > 1:
-        try:
-            score = float(lines[1].strip())
-        except ValueError:
-            score = None
-    return folder, score
-
-
-def write_best(run_dir: str | os.PathLike[str], folder: str | os.PathLike[str], score: float) -> None:
-    """Point ``best.txt`` (atomically) at the step folder ``folder`` with its ``score``."""
-    name = Path(folder).name
-    if not STEP_PATTERN.match(name):
-        raise CheckpointError(f"{folder}: not a step folder")
-    try:
-        atomic_write_bytes(Path(run_dir) / BEST_NAME, f"{name}\n{float(score)!r}\n".encode())
-    except OSError as exc:
-        raise CheckpointError(write_failure(exc, Path(run_dir), f"could not write {BEST_NAME}")) from exc
-
-
-def best_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
-    """The step folder ``best.txt`` names (the best held-out score so far), else the newest, else None."""
-    best = read_best(run_dir)
-    return best[0] if best else latest_checkpoint(run_dir)
+from melodygan_desktop.checkpoints.pointers import (  # noqa: F401  (re-exported: the store's names)
+    BEST_NAME,
+    LATEST_NAME,
+    STEP_PATTERN,
+    best_checkpoint,
+    is_complete,
+    latest_checkpoint,
+    list_checkpoints,
+    read_best,
+    step_folder_name,
+    write_best,
+)
 
 
 def _plain_tensors(state: Mapping[str, Any]) -> dict[str, torch.Tensor]:

@@ -16,7 +16,7 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 def build_parser() -> argparse.ArgumentParser:
     from ..corpus.cli import add_corpus_subparser
-    from . import codec, commands, evaluate, judge
+    from . import codec, commands, evaluate, judge, train
 
     parser = argparse.ArgumentParser(
         prog="melodygan",
@@ -25,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"MELodyGAN Desktop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_generate(sub)
-    commands.add_train(sub)
-    commands.add_prepare(sub)
+    train.add_train(sub)
+    train.add_prepare(sub)
     commands.add_list(sub)
     commands.add_export(sub)
     codec.add_codec(sub)
