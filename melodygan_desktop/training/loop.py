@@ -21,7 +21,6 @@ import torch
 
 from .. import checkpoints
 from ..audio.inversion import invert
-from ..checkpoints.store import prune
 from ..config import MEL_PRESETS, TrainConfig
 from ..data.pack import is_pack, read_pack
 from ..data.prepared import PreparationCancelled, prepare_dataset
@@ -30,13 +29,14 @@ from . import distributed
 from .batches import BatchSource, label_map
 from .clock import TrainingClock
 from .errors import TrainingError
-from .events import CheckpointSaved, Event, Finished, Preview, Started, StepMetrics
+from .events import Event, Finished, Preview, Started, StepMetrics
 from .latent_data import encode_data
 from .run_folder import MetricsLog, read_run_config, reconcile, write_run_config, write_skipped
 from .run_lock import run_folder_lock
-from .scoring import CheckpointScorer, Scoring, bind_scorer
-from .setup import load_resume_state, make_meta, run_networks, start_from_checkpoint, training_state
-from .step import build_state, run_generator, sample_latent, train_step
+from .scoring import CheckpointScorer, bind_scorer
+from .setup import load_resume_state, run_networks, start_from_checkpoint
+from .snapshots import preview_latent, preview_mels, save_checkpoint
+from .step import build_state, train_step
 
 #: Training clips are kept on the GPU when they take at most this share of its free memory.
 RESIDENT_FRACTION = 0.25
@@ -163,7 +163,7 @@ def _train(config, run_dir: Path, should_stop, context, scorer=None) -> Iterator
     preview_genres = [g for g in config.preview_genres if g in genres][: config.preview_count] or [
         genres[i % len(genres)] for i in range(config.preview_count)
     ]
-    preview_z = _preview_latent(state.export_generator, config.seed, len(preview_genres), mel.frames,
+    preview_z = preview_latent(state.export_generator, config.seed, len(preview_genres), mel.frames,
                                 context.device)
     window: dict[str, list[float]] = {}
     rate, wait_time, step_time = 0.0, 0.0, 0.0
@@ -171,7 +171,9 @@ def _train(config, run_dir: Path, should_stop, context, scorer=None) -> Iterator
     clock = TrainingClock(spent)
 
     def save(at_step: int):
-        return _save(state, run_dir, at_step, config, genres, mel, context, clock, scoring, metrics_log)
+        return save_checkpoint(
+            state, run_dir, at_step, config, genres, mel, context, clock, scoring, metrics_log
+        )
 
     try:
         while step < total:
@@ -222,7 +224,7 @@ def _train(config, run_dir: Path, should_stop, context, scorer=None) -> Iterator
                 eta = eta if left is None else min(eta, left)
                 yield StepMetrics(step, total, losses, rate, eta, wait_fraction)
             if step % config.preview_every == 0 or step == total:
-                mels = _preview(state, preview_z, preview_genres, genres, mel.frames)
+                mels = preview_mels(state, preview_z, preview_genres, genres, mel.frames)
                 audio = invert(mels, mel) if context.is_main else None  # ~50 ms a 10-s clip
                 yield Preview(step, mels, tuple(preview_genres), mel, audio)
             if step % config.checkpoint_every == 0 or step == total:
@@ -271,53 +273,6 @@ def _divergence(values: dict[str, float], max_grad_norm: float) -> str | None:
     return None
 
 
-def _preview_latent(generator, seed: int, count: int, frames: int, device) -> torch.Tensor:
-    rng = torch.Generator().manual_seed(seed + 12_345)
-    return sample_latent(generator, count, frames, device, rng)
-
-
-@torch.no_grad()
-def _preview(state, z: torch.Tensor, preview_genres: list[str], genres: list[str], frames: int) -> np.ndarray:
-    generator = state.export_generator
-    was_training = generator.training
-    generator.eval()
-    try:
-        weights = None
-        if state.preset.conditional:
-            index = torch.tensor([genres.index(g) for g in preview_genres], device=z.device)
-            weights = torch.nn.functional.one_hot(index, len(genres)).float()
-        mels = generator.to_unit(run_generator(generator, z, weights, frames))
-    finally:
-        generator.train(was_training)
-    return mels[:, 0].float().cpu().numpy()
-
-
 def _budget_message(config: TrainConfig) -> str:
     clock = "CPU" if config.budget_clock == "cpu" else "wall-clock"
     return f"time budget reached ({config.max_minutes:g} min of {clock} time)"
-
-
-def _save(state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context, clock: TrainingClock,
-          scoring: Scoring | None = None, metrics_log: MetricsLog | None = None):
-    """Rank 0 writes the checkpoint (and ``best.txt`` when it scores best so far); yields ``CheckpointSaved``
-    on every rank; returns its path."""
-    path = str(run_dir / f"step_{step:08d}")
-    if context.is_main:
-        saved = checkpoints.save_checkpoint(
-            run_dir, step, state.export_generator.state_dict(), make_meta(state, mel, genres, step),
-            training_state=training_state(state, step, genres, clock.spent()), keep_last=config.keep_last,
-        )
-        path = str(saved)
-    score, best = None, False
-    if scoring is not None:
-        score = scoring.score(state.export_generator, bool(state.preset.conditional), len(genres))
-        best = scoring.is_best(score)
-        if context.is_main and score is not None:
-            if best:
-                checkpoints.write_best(run_dir, path, score)
-                prune(run_dir, config.keep_last, keep=Path(path))  # the previous best may go now
-            if metrics_log is not None:
-                metrics_log.write(step, {"val_fd": score})
-    distributed.barrier(context)
-    yield CheckpointSaved(step=step, path=path, score=score, best=best)
-    return path

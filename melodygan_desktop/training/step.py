@@ -197,7 +197,7 @@ def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
     """``ema <- beta * ema + (1 - beta) * model`` for every parameter, buffers copied. One fused call for all
     parameters (``_foreach_lerp_``) instead of one kernel each: on a GPU the per-tensor launches cost more
     than the arithmetic."""
-    ema_params = [p for p in ema.parameters()]
+    ema_params = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
     if ema_params:
         torch._foreach_lerp_(ema_params, params, 1.0 - beta)
