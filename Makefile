@@ -14,7 +14,7 @@ test: setup lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 lint:
-	$(PY) -m ruff check melodygan_desktop tests bench packaging scripts
+	$(PY) -m ruff check melodygan_desktop melodygan_lab tests bench packaging scripts
 	$(VENV)/bin/lint-imports
 
 bench: setup

@@ -17,8 +17,8 @@ from pathlib import Path
 import benchlib
 import numpy as np
 
-from melodygan_desktop.evaluation.audio_clips import ClipFolder
-from melodygan_desktop.evaluation.musicality import FEATURES, SAMPLE_RATE, aggregate_musicality, musicality
+from melodygan_lab.evaluation.audio_clips import ClipFolder
+from melodygan_lab.evaluation.musicality import FEATURES, SAMPLE_RATE, aggregate_musicality, musicality
 
 
 def librosa_figures(y: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, float | None]:

@@ -18,8 +18,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from melodygan_desktop.evaluation.comparison import comparison_markdown, row_from_run
 from melodygan_desktop.models.presets import PRESETS
+from melodygan_lab.evaluation.comparison import comparison_markdown, row_from_run
 
 CLI = [sys.executable, "-m", "melodygan_desktop.cli"]
 

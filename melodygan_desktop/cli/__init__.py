@@ -1,5 +1,6 @@
-"""``melodygan``: the headless command line (generate, train, prepare, list, export, codec, evaluate,
-classifier, judge, corpus).
+"""``melodygan``: the headless command line (generate, train, prepare, list, export, codec), plus the
+commands other installed packages declare in the ``melodygan.commands`` entry-point group (``plugins``; the
+lab's evaluate, classifier, judge and corpus in a development install).
 
 Heavy modules are imported inside each command so ``melodygan --help`` answers at once.
 """
@@ -15,8 +16,7 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..corpus.cli import add_corpus_subparser
-    from . import codec, commands, evaluate, judge, train
+    from . import codec, commands, plugins, train
 
     parser = argparse.ArgumentParser(
         prog="melodygan",
@@ -30,27 +30,30 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_list(sub)
     commands.add_export(sub)
     codec.add_codec(sub)
-    evaluate.add_evaluate_subparser(sub)
-    judge.add_judge_subparser(sub)
-    add_corpus_subparser(sub)
+    plugins.add_plugin_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and call the chosen command's handler; errors are printed as ``PROG: error: ...``."""
+    prog = parser.prog
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except CliError as exc:
-        print(f"melodygan: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
+        print(f"{prog}: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("melodygan: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except known_errors() as exc:
         # Messages name files and what they hold: shown with control characters escaped.
-        print(f"melodygan: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
+        print(f"{prog}: error: {display_text(str(exc), keep_newlines=True)}", file=sys.stderr)
         return EXIT_FAILURE
 
 
-__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "build_parser", "main", "run"]

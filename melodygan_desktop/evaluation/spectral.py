@@ -1,4 +1,5 @@
-"""Spectral building blocks of the audio yardsticks (``musicality``, ``judge_features``), in NumPy and torch.
+"""Spectral building blocks of the tempo estimate (``tempo``) and of the lab's audio yardsticks
+(``melodygan_lab.evaluation.musicality``, ``judge_features``), in NumPy and torch.
 
 Each follows the librosa function named in its docstring (same windows, padding, filter shapes and
 normalisations), so figures can be compared with published librosa numbers; librosa itself is not needed.
@@ -16,6 +17,13 @@ import torch
 
 #: Smallest power kept before a logarithm (librosa's ``amin``).
 AMIN = 1e-10
+
+#: The analysis every audio measure uses: librosa's defaults (22.05 kHz, STFT n_fft 2048, hop 512, 128 mels).
+SAMPLE_RATE = 22050
+N_FFT = 2048
+HOP_LENGTH = 512
+N_MELS = 128
+FRAME_RATE = SAMPLE_RATE / HOP_LENGTH
 
 
 def stft_magnitude(audio: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:

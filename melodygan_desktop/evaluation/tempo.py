@@ -1,5 +1,6 @@
 """Tempo and first beat of a take, for cutting loops: the beat tracker of ``evaluation.beats`` over the
-first ``MAX_SECONDS`` of the audio, analysed as the musicality yardsticks are (22.05 kHz, 128 mels)."""
+first ``MAX_SECONDS`` of the audio, analysed at ``spectral``'s settings (22.05 kHz, 128 mels), as the lab's
+musicality yardsticks are."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from melodygan_desktop.evaluation.beats import tempo_bpm, track_beats
-from melodygan_desktop.evaluation.musicality import FRAME_RATE, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
-from melodygan_desktop.evaluation.spectral import mel_filters, onset_strength, power_to_db, stft_magnitude
+from melodygan_desktop.evaluation.spectral import (
+    FRAME_RATE,
+    HOP_LENGTH,
+    N_FFT,
+    N_MELS,
+    SAMPLE_RATE,
+    mel_filters,
+    onset_strength,
+    power_to_db,
+    stft_magnitude,
+)
 
 #: Seconds of the take analysed.
 MAX_SECONDS = 60.0

@@ -1,0 +1,161 @@
+"""Markdown tables for classifier cards and evaluation reports (``report_markdown`` renders
+``report.evaluate_model``'s dict)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def fmt(value: float | int | None, digits: int = 3) -> str:
+    """A number for a table cell; ``None`` (not measurable) shows as ``n/a``."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-style Markdown table; cells are converted with ``str`` and ``|`` escaped."""
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def confusion_table(
+    confusion: Sequence[Sequence[int]], genres: Sequence[str], corner: str = "true \\ heard"
+) -> str:
+    """Confusion matrix (rows: true or asked genre, columns: predicted) with per-row recall."""
+    rows = []
+    for genre, counts in zip(genres, confusion, strict=True):
+        total = sum(counts)
+        recall = percent(counts[genres.index(genre)] / total) if total else "n/a"
+        rows.append([genre, *counts, recall])
+    return table([corner, *genres, "recall"], rows)
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """A Markdown summary of ``evaluate_model``'s dict: one row per genre plus overall, and the confusion."""
+    methods = report["settings"]["methods"]
+    headers = ["genre", "heard as asked", "real clips heard", "FD / KID generated", "FD / KID floor"]
+    headers += [f"FD / KID {m}" for m in methods] + ["clips (gen / ref / floor)"]
+
+    def distances(v: dict[str, Any]) -> list[str]:
+        pairs = [(v["fd_generated"], v.get("kid_generated")), (v["fd_floor"], v.get("kid_floor"))]
+        pairs += [(v["fd_resynth"][m], v.get("kid_resynth", {}).get(m)) for m in methods]
+        return [f"{fmt(fd, 1)} / {fmt(kid, 3)}" for fd, kid in pairs]
+
+    rows = []
+    for genre, v in report["genres"].items():
+        c = v["clips"]
+        rows.append(
+            [
+                genre,
+                percent(v["generated_accuracy"]),
+                percent(v["real_accuracy"]),
+                *distances(v),
+                f"{c['generated']} / {c['reference']} / {c['floor']}",
+            ]
+        )
+    o = report["overall"]
+    rows.append(
+        ["**overall**", percent(o["generated_accuracy"]), percent(o["real_accuracy"]), *distances(o), ""]
+    )
+    model = report["model"]
+    lines = [
+        f"## {model['name']} ({model['preset']}, step {model['step']})",
+        "",
+        table(headers, rows),
+        "",
+        f"Generated genre accuracy is {percent(o['accuracy_ratio'])} of the classifier's accuracy on real "
+        "clips."
+        if o["accuracy_ratio"] is not None
+        else "Unconditional model of several genres: genre accuracy does not apply.",
+        "Frechet (FD) and kernel (KID, unbiased: about 0 for like sets) distances are between classifier "
+        "embeddings; the floor is two halves of the real test clips (split by track), the distance of a "
+        "method is real clips resynthesised through it.",
+    ]
+    if o.get("diversity_ratio") is not None:
+        ratios = {g: v["diversity"]["ratio"] for g, v in report["genres"].items() if v.get("diversity")}
+        ratios = {g: r for g, r in ratios.items() if r is not None}
+        lowest = min(ratios, key=ratios.get) if ratios else None
+        lines.append(
+            f"Diversity: takes of a genre are {percent(o['diversity_ratio'])} as far apart as real clips "
+            "of it (mean pairwise distance of classifier embeddings)"
+            + (f"; lowest: {lowest} ({percent(ratios[lowest])})." if lowest else ".")
+        )
+    if model.get("asks_genre", model["conditional"]):
+        c = report["confusion"]
+        lines += [
+            "",
+            confusion_table(c["counts"], c["asked"], corner="asked \\ heard")
+            if c["asked"] == c["heard"]
+            else table(
+                ["asked \\ heard", *c["heard"]],
+                [[g, *r] for g, r in zip(c["asked"], c["counts"], strict=True)],
+            ),
+        ]
+    lines += [f"- {note}" for note in report["notes"]]
+    if report.get("audio"):
+        lines += ["", audio_markdown(report["audio"])]
+    return "\n".join(lines) + "\n"
+
+
+def _pair(real: float | None, generated: float | None) -> str:
+    return f"{fmt(real)} / {fmt(generated)}"
+
+
+def audio_markdown(audio: dict[str, Any]) -> str:
+    """The audio section of a report: per genre and overall, the judge's accuracy and the musicality
+    yardsticks as ``real / generated`` (``audio_report.audio_measures``' dict)."""
+    from melodygan_lab.evaluation.musicality import FEATURES, LABELS
+
+    music, judge = audio["musicality"], audio["judge"]
+    genres = list(audio["clips"]["real"])
+    headers = ["genre"] + (["judge: heard as asked (real / gen)"] if judge else [])
+    headers += [f"{LABELS[f]} (real / gen)" for f in FEATURES] if music else []
+    headers.append("clips (real / gen)")
+    rows = []
+    for genre in [*genres, None]:
+        row: list[str] = [genre or "**overall**"]
+        if judge:
+            v = judge["per_genre"][genre] if genre else judge["overall"]
+            row.append(f"{percent(v['real_accuracy'])} / {percent(v['generated_accuracy'])}")
+        if music:
+            real = music["real"]["genres"][genre] if genre else music["real"]["overall"]
+            gen = (music["generated"]["genres"][genre] if genre else music["generated"]["overall"]) or {}
+            row += [_pair(real[f], gen.get(f)) for f in FEATURES]
+        counts = audio["clips"]["generated"]
+        row.append(f"{audio['clips']['real'][genre]} / {counts.get(genre, 'n/a')}" if genre else "")
+        rows.append(row)
+    lines = [
+        f"### As audio (generated takes through {audio['method']}; real clips decoded from their files)",
+        "",
+        table(headers, rows),
+        "",
+    ]
+    if judge:
+        o = judge["overall"]
+        lines.append(
+            f"The genre judge (audio features, independent of the classifier) hears "
+            f"{percent(o['generated_accuracy'])} of generated takes as asked: {percent(o['accuracy_ratio'])} "
+            f"of its accuracy on real test clips ({percent(o['real_accuracy'])})."
+        )
+    if music:
+        lines.append(
+            "Musicality: beat regularity = onset autocorrelation peak at 0.25-2 s; harmonic share = HPSS "
+            "harmonic energy / (harmonic + percussive); tonal clarity = top chroma bin's share (harmonic "
+            "part); flatness = spectral flatness; beat interval CV = spread of tracked beat intervals "
+            "(lower = steadier)."
+        )
+    lines += [f"- {note}" for note in audio["notes"]]
+    return "\n".join(lines)
