@@ -16,10 +16,13 @@ import numpy as np
 import torch
 
 from . import __version__
-from .audio.inversion import DEFAULT_METHOD, invert
+from .audio.inversion import DEFAULT_METHOD, invert, resolve_method
 from .audio.mel import waveform_to_mel
 from .checkpoints import LoadedModel, load_generator
+from .checkpoints.vocoder_method import register_vocoder_method
 from .config import to_dict
+
+register_vocoder_method()  # the bundled vocoder joins the mel-to-audio methods wherever takes are made
 
 Progress = Callable[[float], None]
 
@@ -128,6 +131,7 @@ def generate(
         )
     weights, label = genre_weights(model, genre)
     mel_config = model.meta.mel
+    method, note = resolve_method(method, mel_config)  # e.g. a vocoder trained for other mel settings
     frames = mel_config.frames_for_seconds(seconds)
     report = progress or (lambda _fraction: None)
     generator = model.generator
@@ -163,6 +167,8 @@ def generate(
         "method": method,
         "mel": json.dumps(to_dict(mel_config)),
     }
+    if note:
+        metadata["note"] = note
     return Generation(
         mel=mel.astype(np.float32), audio=audio.astype(np.float32), sample_rate=mel_config.sample_rate,
         genre_label=label, seed=seed, seconds=seconds, method=method, model_name=model.name,

@@ -143,15 +143,31 @@ def default_inverters() -> dict[str, Inverter]:
 
 # The plug-in table. Mutated only through register_inverter / unregister_inverter.
 _INVERTERS: dict[str, Inverter] = default_inverters()
+#: Per plugged-in method, what it can invert: ``accepts(mel) -> None`` or why it cannot.
+_ACCEPTS: dict[str, Callable[[MelConfig], str | None]] = {}
+#: What a method that cannot invert a mel's settings falls back to.
+FALLBACK_METHOD = "nnls-fgla"
 
 
-def register_inverter(name: str, inverter: Inverter, *, replace: bool = False) -> None:
-    """Make ``inverter`` available to ``invert(..., method=name)`` (signature in the module docstring)."""
+def register_inverter(
+    name: str,
+    inverter: Inverter,
+    *,
+    replace: bool = False,
+    accepts: Callable[[MelConfig], str | None] | None = None,
+) -> None:
+    """Make ``inverter`` available to ``invert(..., method=name)`` (signature in the module docstring).
+
+    ``accepts(mel)`` tells which mel settings it handles (``None``) and why not otherwise; for those,
+    ``invert`` uses ``FALLBACK_METHOD`` instead (``resolve_method`` says so beforehand)."""
     if not name or not isinstance(name, str):
         raise ValueError("an inverter needs a non-empty name")
     if name in _INVERTERS and not replace:
         raise ValueError(f"an inverter named {name!r} is already registered (pass replace=True)")
     _INVERTERS[name] = inverter
+    _ACCEPTS.pop(name, None)
+    if accepts is not None:
+        _ACCEPTS[name] = accepts
 
 
 def unregister_inverter(name: str) -> None:
@@ -159,6 +175,20 @@ def unregister_inverter(name: str) -> None:
     if name in METHODS:
         raise ValueError(f"{name!r} is built in and cannot be unregistered")
     _INVERTERS.pop(name, None)
+    _ACCEPTS.pop(name, None)
+
+
+def resolve_method(method: str, mel: MelConfig) -> tuple[str, str]:
+    """``(method actually used, note)`` for ``method`` on mels of ``mel``: the method itself and an empty
+    note, or ``FALLBACK_METHOD`` and why (a vocoder trained for other mel settings)."""
+    if method not in _INVERTERS:
+        names = ", ".join(_INVERTERS)
+        raise UnknownMethodError(f"unknown inversion method {method!r}; choose one of {names}")
+    accepts = _ACCEPTS.get(method)
+    reason = accepts(mel) if accepts is not None else None
+    if reason:
+        return FALLBACK_METHOD, f"{method} cannot invert these mels ({reason}); used {FALLBACK_METHOD}"
+    return method, ""
 
 
 def available_methods() -> tuple[str, ...]:
@@ -180,10 +210,8 @@ def invert(
 
     ``n_iter`` overrides the method's iteration count; ``progress`` receives fractions in [0, 1], ending at 1.
     """
-    inverter = _INVERTERS.get(method)
-    if inverter is None:
-        names = ", ".join(_INVERTERS)
-        raise UnknownMethodError(f"unknown inversion method {method!r}; choose one of {names}")
+    method, _note = resolve_method(method, mel)
+    inverter = _INVERTERS[method]
     values = np.asarray(mel_unit, dtype=np.float32)
     single = values.ndim == 2
     if single:
@@ -242,6 +270,7 @@ def spectral_convergence(
 __all__ = [
     "BASELINE_ITERATIONS",
     "DEFAULT_METHOD",
+    "FALLBACK_METHOD",
     "METHODS",
     "NNLS_FGLA_ITERATIONS",
     "Inverter",
@@ -250,6 +279,7 @@ __all__ = [
     "default_inverters",
     "invert",
     "register_inverter",
+    "resolve_method",
     "spectral_convergence",
     "unregister_inverter",
 ]

@@ -1,0 +1,92 @@
+"""The "vocoder" mel-to-audio method: the bundled ``mel-vocoder`` plugged into ``audio.inversion``'s registry.
+
+Registered only when the bundled weights are there; loaded once, on first use. Mels whose settings differ
+from the ones the vocoder was trained on (sample rate, n_fft, hop, mel bins, range or dB window) fall back
+to ``nnls-fgla`` with a note (``inversion.resolve_method``).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from melodygan_desktop.audio import inversion
+from melodygan_desktop.checkpoints.vocoder_files import default_vocoder_dir, load_vocoder, read_vocoder_meta
+from melodygan_desktop.config import MelConfig
+from melodygan_desktop.models.vocoder import MelVocoder
+
+VOCODER_METHOD = "vocoder"
+#: Frames per forward pass of long mels: bounds memory (about 90 MB at width 256) for any take length.
+#: Chunks overlap by the network's receptive field, so the joins are exact.
+CHUNK_FRAMES = 4096
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(folder: str) -> tuple[MelVocoder, MelConfig]:
+    vocoder, mel, _meta = load_vocoder(folder)
+    return vocoder, mel
+
+
+def _context_frames(vocoder: MelVocoder) -> int:
+    shape = vocoder.shape
+    return (shape.kernel // 2) * (shape.depth + 1) + shape.n_fft // shape.hop_length
+
+
+def vocode(vocoder: MelVocoder, mel_unit: torch.Tensor) -> torch.Tensor:
+    """``(B, n_mels, T)`` -> ``(B, (T - 1) * hop)``, in chunks of ``CHUNK_FRAMES`` for long mels."""
+    frames = mel_unit.shape[-1]
+    if frames <= CHUNK_FRAMES:
+        return vocoder(mel_unit)
+    hop, context = vocoder.shape.hop_length, _context_frames(vocoder)
+    pieces = []
+    for start in range(0, frames - 1, CHUNK_FRAMES):
+        stop = min(frames, start + CHUNK_FRAMES + 1)
+        left, right = max(0, start - context), min(frames, stop + context)
+        audio = vocoder(mel_unit[..., left:right])
+        pieces.append(audio[..., (start - left) * hop : (stop - 1 - left) * hop])
+    return torch.cat(pieces, dim=-1)
+
+
+def _mismatch(trained: MelConfig, mel: MelConfig) -> str | None:
+    if trained == mel:
+        return None
+    names = [name for name in ("sample_rate", "n_fft", "hop_length", "n_mels", "f_min", "f_max", "db_floor",
+                               "db_ceil") if getattr(trained, name) != getattr(mel, name)]
+    if not names:
+        return None  # only the clip length differs, which the vocoder does not care about
+    shown = ", ".join(f"{name} {getattr(mel, name)} (trained for {getattr(trained, name)})" for name in names)
+    return f"the vocoder was trained for other mel settings: {shown}"
+
+
+def make_inverter(folder: Path):
+    """An inverter (``audio.inversion`` signature) for the vocoder in ``folder``."""
+
+    def invert_with_vocoder(mel_unit: np.ndarray, mel: MelConfig, *, n_iter, seed, progress) -> np.ndarray:
+        del n_iter, seed  # one deterministic pass
+        vocoder, _trained = _loaded(str(folder))
+        with torch.inference_mode():
+            audio = vocode(vocoder, torch.from_numpy(mel_unit))
+        if progress is not None:
+            progress(1.0)
+        return audio.numpy()
+
+    return invert_with_vocoder
+
+
+def register_vocoder_method(folder: Path | None = None) -> bool:
+    """Register the "vocoder" method for the vocoder in ``folder`` (default: the bundled one) when it is
+    there and its meta reads; True when registered. Safe to call again."""
+    folder = Path(folder) if folder is not None else default_vocoder_dir()
+    try:
+        _shape, trained, _meta = read_vocoder_meta(folder)
+    except Exception:  # no bundled vocoder (or a damaged one): the method is simply not offered
+        return False
+    inversion.register_inverter(VOCODER_METHOD, make_inverter(folder), replace=True,
+                                accepts=lambda mel: _mismatch(trained, mel))
+    return True
+
+
+__all__ = ["CHUNK_FRAMES", "VOCODER_METHOD", "make_inverter", "register_vocoder_method", "vocode"]

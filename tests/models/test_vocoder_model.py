@@ -1,0 +1,53 @@
+"""The vocoder network: output length, long mels in chunks, shapes checked, and its critic."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from melodygan_desktop.checkpoints.vocoder_method import vocode
+from melodygan_desktop.models.vocoder import MelVocoder, SpectrogramCritic, VocoderShape
+
+TINY = VocoderShape(width=32, depth=2)
+
+
+def test_output_has_the_inversion_contracts_length():
+    vocoder = MelVocoder(TINY).eval()
+    with torch.inference_mode():
+        audio = vocoder(torch.rand(2, 128, 20))
+    assert audio.shape == (2, 19 * 512) and torch.isfinite(audio).all()
+
+
+def test_long_mels_in_chunks_match_one_pass(monkeypatch):
+    """Chunks overlap by the receptive field plus the iSTFT window: the joins are exact."""
+    import melodygan_desktop.checkpoints.vocoder_method as method
+
+    torch.manual_seed(0)
+    vocoder = MelVocoder(TINY).eval()
+    mel = torch.rand(1, 128, 157)
+    with torch.inference_mode():
+        whole = vocoder(mel)
+        monkeypatch.setattr(method, "CHUNK_FRAMES", 40)
+        chunked = vocode(vocoder, mel)
+    assert chunked.shape == whole.shape
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+
+
+def test_shape_is_checked_and_round_trips():
+    assert VocoderShape.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(ValueError, match="width"):
+        VocoderShape(width=4)
+    with pytest.raises(ValueError, match="kernel"):
+        VocoderShape(kernel=4)
+    with pytest.raises(ValueError, match="fields"):
+        VocoderShape.from_dict({**TINY.to_dict(), "extra": 1})
+    with pytest.raises(ValueError, match="integers"):
+        VocoderShape.from_dict({**TINY.to_dict(), "depth": 2.5})
+
+
+def test_critic_scores_every_resolution_with_features():
+    critic = SpectrogramCritic(channels=4)
+    outputs = critic(torch.randn(2, 8192))
+    assert len(outputs) == len(SpectrogramCritic.RESOLUTIONS)
+    for logits, features in outputs:
+        assert logits.shape[0] == 2 and len(features) == 4
