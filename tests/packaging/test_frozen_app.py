@@ -105,6 +105,17 @@ def test_bundle_carries_app_data_and_native_libraries(bundle):
         assert not [f for f in files if CUDA_FILES.search(f)], "a CPU bundle carries CUDA libraries"
 
 
+def test_bundle_leaves_the_lab_out(bundle):
+    """The app's modules are in the executable's archive (their names are stored uncompressed in its table of
+    contents); the lab's are neither there nor beside it."""
+    internal = bundle / "_internal"
+    archive = (bundle / "melodygan-desktop").read_bytes()
+    assert b"melodygan_desktop.cli.plugins" in archive, "the app's modules were not found: cannot check"
+    assert b"melodygan_lab" not in archive, "the executable carries lab modules"
+    assert not (internal / "melodygan_lab").exists()
+    assert not (internal / "checkpoints" / "genre-judge").exists(), "the lab's genre judge was bundled"
+
+
 def test_native_libraries_load_from_the_bundle(bundle, tmp_path):
     """libsndfile, torch and Qt load (libsndfile from the bundle); PortAudio loads or is reported missing."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_", "QT_"))}
