@@ -1,6 +1,6 @@
 """Scoring checkpoints on held-out clips, so a run keeps a "best so far" besides its newest checkpoint.
 
-The loop does not know how clips are judged (the evaluation package sits above training): the caller passes
+The loop does not know how clips are judged (training never imports evaluation, its layer sibling): the
 a ``CheckpointScorer`` whose ``bind`` sees the run's mel settings, genres and validation clips once, and
 returns either a ``ScoreFn`` or the reason nothing will be scored. At each checkpoint the loop generates a
 fixed, seeded set of clips (``PER_GENRE`` per validation genre) and asks the score function for a number,
