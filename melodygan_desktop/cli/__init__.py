@@ -1,6 +1,6 @@
-"""``melodygan``: the headless command line (generate, train, prepare, list, export, codec), plus the
-commands other installed packages declare in the ``melodygan.commands`` entry-point group (``plugins``; the
-lab's evaluate, classifier, judge and corpus in a development install).
+"""``melodygan``: the headless command line (generate, train, prepare, list, export, codec, vocoder),
+plus the commands other installed packages declare in the ``melodygan.commands`` entry-point group
+(``plugins``; the lab's evaluate, classifier, judge and corpus in a development install).
 
 Heavy modules are imported inside each command so ``melodygan --help`` answers at once.
 """
@@ -16,7 +16,7 @@ from .errors import EXIT_FAILURE, EXIT_USAGE, CliError, known_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import codec, commands, plugins, train
+    from . import codec, commands, plugins, train, vocoder
 
     parser = argparse.ArgumentParser(
         prog="melodygan",
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_list(sub)
     commands.add_export(sub)
     codec.add_codec(sub)
+    vocoder.add_vocoder(sub)
     plugins.add_plugin_commands(sub)
     return parser
 

@@ -123,7 +123,10 @@ def add_list(sub) -> None:
 def cmd_list(args) -> int:
     from ..audio.inversion import DEFAULT_METHOD, available_methods
     from ..checkpoints import find_models
+    from ..checkpoints.vocoder_method import register_vocoder_method
     from ..models.presets import PRESETS
+
+    register_vocoder_method()  # the bundled vocoder, when installed
 
     models = find_models(model_dirs())
     print("models:")

@@ -18,6 +18,8 @@ from .progress import Bar
 VOCODER_BATCH = bounded.int_in(1, 1024)
 SEGMENT_FRAMES = bounded.int_in(4, 512)
 CLIPS_PER_TRACK = bounded.int_in(1, 100_000)
+#: Length of the clips read from each track: longer than any segment, short enough for short tracks.
+CLIP_SECONDS = 2.0
 
 
 def add_vocoder(sub) -> None:
@@ -43,8 +45,8 @@ def add_vocoder(sub) -> None:
                    help="mel frames per segment, 4-512 (32, about 0.74 s)")
     p.add_argument("--adversarial-from", type=bounded.int_in(0, MAX_STEPS), default=4000,
                    help="step from which the critic trains and judges (4000)")
-    p.add_argument("--clips-per-track", type=CLIPS_PER_TRACK, default=64,
-                   help="at most this many 10-s clips from each track, spread over it (64)")
+    p.add_argument("--clips-per-track", type=CLIPS_PER_TRACK, default=300,
+                   help=f"at most this many {CLIP_SECONDS:g}-s clips from each track, spread over it (300)")
     p.add_argument("--checkpoint-every", type=bounded.EVERY, default=500, help="steps between checkpoints")
     p.add_argument("--keep-last", type=bounded.KEEP_LAST, default=3, help="checkpoints kept (3)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -61,6 +63,8 @@ def add_vocoder(sub) -> None:
 
 
 def cmd_vocoder_train(args) -> int:
+    import dataclasses
+
     from .. import paths
     from ..config import MEL_PRESETS
     from ..data.audio_clips import load_audio_clips
@@ -74,7 +78,7 @@ def cmd_vocoder_train(args) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else paths.runs_dir() / datetime.now().strftime(
         "vocoder-%Y%m%d-%H%M%S")
     set_torch_threads(args.threads)
-    mel = MEL_PRESETS["paper000-10s"]
+    mel = dataclasses.replace(MEL_PRESETS["paper000-10s"], clip_seconds=CLIP_SECONDS)
     with Bar(total=None, desc="reading audio", unit="track") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

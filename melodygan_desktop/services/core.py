@@ -80,8 +80,11 @@ def load_core_options() -> CoreOptions:
     """Import the inversion methods and presets (pulls in torch: call it off the GUI thread)."""
     from melodygan_desktop.audio import inversion
     from melodygan_desktop.audio.mel import mel_band_hz
+    from melodygan_desktop.checkpoints.vocoder_method import register_vocoder_method
     from melodygan_desktop.config import MEL_PRESETS
     from melodygan_desktop.models.presets import PRESETS
+
+    register_vocoder_method()  # the bundled vocoder, when installed, is one of the methods
 
     presets = {
         name: PresetInfo(
