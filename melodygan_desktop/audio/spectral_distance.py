@@ -5,7 +5,8 @@ compare mel-to-audio methods.
   three STFT resolutions (Yamamoto et al., Parallel WaveGAN). Differentiable; used to train the vocoder.
 - ``resynthesis_scores``: per clip, the same multi-resolution STFT distance, the log-spectral distance (dB),
   the mel-cepstral distortion (dB, 24 coefficients above c0 of the DCT of the log mel amplitude, as in
-  Kubichek 1993) and the spectral convergence of the linear STFT. Lower is better for all four.
+  Kubichek 1993) and the spectral convergence of the linear STFT. Lower is better for all four. Log-domain
+  measures floor power at the mel's ``db_floor``: what the mel cannot hold is not held against a method.
 
 Every function takes mono ``(samples,)`` or batched ``(batch, samples)`` audio at the same rate; the two
 are cut to the shorter length first.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from melodygan_desktop.audio.mel import MelFrontEnd
+from melodygan_desktop.audio.mel import MelFrontEnd, reference_power
 from melodygan_desktop.config import MelConfig
 
 #: (n_fft, hop_length) of the multi-resolution STFT distance.
@@ -74,19 +75,27 @@ def _per_clip_mrstft(reference: torch.Tensor, estimate: torch.Tensor) -> np.ndar
     return total / len(RESOLUTIONS)
 
 
+def _power_floor(mel: MelConfig) -> float:
+    """The quietest power a normalised mel holds (its ``db_floor``): below it, nothing can be recovered, so
+    differences there are not counted."""
+    return reference_power(mel) * 10.0 ** (mel.db_floor / 10.0)
+
+
 def _log_spectral_distance(reference: torch.Tensor, estimate: torch.Tensor, mel: MelConfig) -> np.ndarray:
-    """Per clip: frame mean of the RMS over frequency of the dB power difference (floored at -100 dB
-    below the clip's peak so silence does not dominate)."""
+    """Per clip: frame mean of the RMS over frequency of the dB power difference (both floored at the mel's
+    ``db_floor``)."""
     ref = stft_magnitude(reference, mel.n_fft, mel.hop_length).pow(2)
     est = stft_magnitude(estimate, mel.n_fft, mel.hop_length).pow(2)
-    floor = ref.amax(dim=(1, 2), keepdim=True) * 1e-10 + 1e-20
+    floor = _power_floor(mel)
     difference = 10.0 * (torch.log10(ref.clamp(min=floor)) - torch.log10(est.clamp(min=floor)))
     return difference.pow(2).mean(dim=1).sqrt().mean(dim=1).numpy()
 
 
 def _mel_cepstra(audio: torch.Tensor, front_end: MelFrontEnd) -> torch.Tensor:
-    """``(B, frames, CEPSTRAL_COEFFICIENTS)``: orthonormal DCT-II of ln mel amplitude, c1..c24."""
-    log_amplitude = 0.5 * torch.log(front_end.power(audio).clamp(min=1e-10)).transpose(1, 2)
+    """``(B, frames, CEPSTRAL_COEFFICIENTS)``: orthonormal DCT-II of ln mel amplitude (floored at the mel's
+    ``db_floor``), c1..c24."""
+    power = front_end.power(audio).clamp(min=_power_floor(front_end.mel))
+    log_amplitude = 0.5 * torch.log(power).transpose(1, 2)
     bands = log_amplitude.shape[-1]
     n = torch.arange(bands, dtype=torch.float64)
     k = torch.arange(1, CEPSTRAL_COEFFICIENTS + 1, dtype=torch.float64)

@@ -149,6 +149,16 @@ def save_vocoder_checkpoint(
     return final
 
 
+def resolve_vocoder_dir(folder: str | os.PathLike[str] | None = None) -> Path:
+    """A vocoder folder from ``folder``: itself, or a run folder's newest checkpoint (default: bundled)."""
+    folder = Path(folder) if folder is not None else default_vocoder_dir()
+    if not (folder / META_NAME).exists():
+        steps = vocoder_checkpoints(folder)
+        if steps:
+            return steps[-1]
+    return folder
+
+
 def read_vocoder_meta(folder: str | os.PathLike[str]) -> tuple[VocoderShape, MelConfig, dict[str, Any]]:
     """(shape, mel settings, whole meta dict) of a vocoder folder; ``CheckpointError`` if anything is off."""
     path = Path(folder) / META_NAME
@@ -183,16 +193,14 @@ def load_vocoder(
 ) -> tuple[MelVocoder, MelConfig, dict[str, Any]]:
     """The vocoder in ``folder`` (default: the bundled one; a run folder means its newest checkpoint) in
     eval mode on the CPU, float32, with its mel settings and meta."""
-    folder = Path(folder) if folder is not None else default_vocoder_dir()
-    if not (folder / META_NAME).exists() and vocoder_checkpoints(folder):
-        folder = vocoder_checkpoints(folder)[-1]
+    folder = resolve_vocoder_dir(folder)
     shape, mel, meta = read_vocoder_meta(folder)
     weights = folder / VOCODER_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(f"{folder}: no {VOCODER_WEIGHTS}")
     verify_sha256(weights, meta["sha256"])
     tensors = read_weights(weights)
-    vocoder = MelVocoder(shape)
+    vocoder = MelVocoder(shape, mel)
     check_weights(weights, tensors, vocoder.state_dict())
     vocoder.load_state_dict({name: value.float() for name, value in tensors.items()}, strict=True)
     vocoder.eval().requires_grad_(False)
@@ -206,6 +214,7 @@ __all__ = [
     "default_vocoder_dir",
     "load_vocoder",
     "read_vocoder_meta",
+    "resolve_vocoder_dir",
     "save_vocoder",
     "save_vocoder_checkpoint",
     "vocoder_checkpoints",

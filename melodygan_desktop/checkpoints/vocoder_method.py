@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from melodygan_desktop.audio import inversion
-from melodygan_desktop.checkpoints.vocoder_files import default_vocoder_dir, load_vocoder, read_vocoder_meta
+from melodygan_desktop.checkpoints.vocoder_files import load_vocoder, read_vocoder_meta, resolve_vocoder_dir
 from melodygan_desktop.config import MelConfig
 from melodygan_desktop.models.vocoder import MelVocoder
 
@@ -77,9 +77,10 @@ def make_inverter(folder: Path):
 
 
 def register_vocoder_method(folder: Path | None = None) -> bool:
-    """Register the "vocoder" method for the vocoder in ``folder`` (default: the bundled one) when it is
-    there and its meta reads; True when registered. Safe to call again."""
-    folder = Path(folder) if folder is not None else default_vocoder_dir()
+    """Register the "vocoder" method for the vocoder in ``folder`` (default: the bundled one; a run folder
+    means its newest checkpoint) when it is there and its meta reads; True when registered. Safe to call
+    again."""
+    folder = resolve_vocoder_dir(folder)
     try:
         _shape, trained, _meta = read_vocoder_meta(folder)
     except Exception:  # no bundled vocoder (or a damaged one): the method is simply not offered

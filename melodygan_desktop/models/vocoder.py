@@ -2,9 +2,12 @@
 
 ``MelVocoder``: normalised log-mel ``(batch, n_mels, frames)`` in [0, 1] -> ConvNeXt blocks over time at
 the frame rate -> per frame, the STFT magnitude (log domain) and phase of ``n_fft // 2 + 1`` bins -> an
-inverse STFT with the mel's own window and hop. Everything runs at the frame rate (1 step per 512 samples),
-so a 10-s clip is 431 steps of small matrix products plus one iSTFT: far cheaper than upsampling
-waveform vocoders, and the phase comes out consistent with the magnitude instead of being iterated for.
+inverse STFT with the mel's own window and hop. With ``prior`` (the default) the magnitude is predicted as a
+correction of the mel's pseudo-inverse (the FreeV idea): at initialisation the network already outputs a
+plausible magnitude and training spends its steps on phase and detail. Everything runs at the frame rate
+(1 step per 512 samples), so a 10-s clip is 431 steps of small matrix products plus one iSTFT: far cheaper
+than upsampling waveform vocoders, and the phase comes out consistent with the magnitude instead of being
+iterated for.
 
 ``SpectrogramCritic``: 2-D convolutions over the log-magnitude STFT at several resolutions (the
 multi-resolution discriminator of UnivNet / Vocos), for the adversarial part of training.
@@ -12,10 +15,14 @@ multi-resolution discriminator of UnivNet / Vocos), for the adversarial part of 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+
+from melodygan_desktop.audio.mel import mel_filterbank, reference_power
+from melodygan_desktop.config import MelConfig
 
 #: Magnitudes are predicted as logs; exp of more than this (about 22,000 on a 0-dBFS sine's ~500) is cut.
 MAX_LOG_MAGNITUDE = 10.0
@@ -32,6 +39,7 @@ class VocoderShape:
     depth: int = 6
     expansion: int = 3
     kernel: int = 7
+    prior: bool = True
 
     def __post_init__(self) -> None:
         checks = {
@@ -51,15 +59,18 @@ class VocoderShape:
     def bins(self) -> int:
         return self.n_fft // 2 + 1
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | bool]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> VocoderShape:
         if not isinstance(data, dict) or set(data) != set(cls.__dataclass_fields__):
             raise ValueError(f"a vocoder shape has exactly the fields {sorted(cls.__dataclass_fields__)}")
-        if not all(isinstance(value, int) and not isinstance(value, bool) for value in data.values()):
+        numbers = {name: value for name, value in data.items() if name != "prior"}
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in numbers.values()):
             raise ValueError("vocoder shape fields are integers")
+        if not isinstance(data["prior"], bool):
+            raise ValueError("vocoder shape field prior is true or false")
         return cls(**data)
 
 
@@ -83,9 +94,19 @@ class ConvNeXtBlock(nn.Module):
 class MelVocoder(nn.Module):
     """Normalised mel ``(B, n_mels, T)`` -> waveform ``(B, (T - 1) * hop_length)`` (centred STFT frames)."""
 
-    def __init__(self, shape: VocoderShape | None = None) -> None:
+    def __init__(self, shape: VocoderShape | None = None, mel: MelConfig | None = None) -> None:
         super().__init__()
         self.shape = shape = shape or VocoderShape()
+        mel = mel or MelConfig(n_mels=shape.n_mels, n_fft=shape.n_fft, hop_length=shape.hop_length)
+        if (mel.n_mels, mel.n_fft, mel.hop_length) != (shape.n_mels, shape.n_fft, shape.hop_length):
+            raise ValueError("the vocoder's shape and its mel settings disagree on n_mels, n_fft or hop")
+        # unit -> ln mel power is ``unit * scale + offset``; the prior is ln of the least-norm linear power.
+        to_log_power = math.log(10.0) / 10.0
+        self._scale = (mel.db_ceil - mel.db_floor) * to_log_power
+        self._offset = mel.db_floor * to_log_power + math.log(reference_power(mel))
+        self._floor_power = math.exp(self._offset)
+        pseudo_inverse = torch.linalg.pinv(mel_filterbank(mel).double()).float() if shape.prior else None
+        self.register_buffer("pseudo_inverse", pseudo_inverse, persistent=False)
         self.embed = nn.Conv1d(shape.n_mels, shape.width, shape.kernel, padding=shape.kernel // 2)
         self.embed_norm = nn.LayerNorm(shape.width, eps=1e-6)
         self.blocks = nn.ModuleList(
@@ -93,7 +114,18 @@ class MelVocoder(nn.Module):
         )
         self.out_norm = nn.LayerNorm(shape.width, eps=1e-6)
         self.head = nn.Linear(shape.width, 2 * shape.bins)
+        if shape.prior:  # start exactly at the prior: the magnitude half of the head begins at zero
+            with torch.no_grad():
+                self.head.weight[: shape.bins].zero_()
+                self.head.bias[: shape.bins].zero_()
         self.register_buffer("window", torch.hann_window(shape.n_fft), persistent=False)
+
+    @torch.no_grad()
+    def prior_log_magnitude(self, mel_unit: torch.Tensor) -> torch.Tensor:
+        """``(B, T, bins)``: ln of the pseudo-inverse's linear magnitude, floored at the mel's db_floor."""
+        power = torch.exp(mel_unit.transpose(1, 2).float() * self._scale + self._offset)
+        linear = (power @ self.pseudo_inverse).clamp(min=self._floor_power)
+        return 0.5 * torch.log(linear)
 
     def spectrum(self, mel_unit: torch.Tensor) -> torch.Tensor:
         """Complex STFT ``(B, bins, T)`` the network predicts for ``mel_unit``."""
@@ -102,6 +134,8 @@ class MelVocoder(nn.Module):
         for block in self.blocks:
             x = block(x)
         log_magnitude, phase = self.head(self.out_norm(x.transpose(1, 2))).float().chunk(2, dim=-1)
+        if self.pseudo_inverse is not None:
+            log_magnitude = log_magnitude + self.prior_log_magnitude(mel_unit)
         magnitude = torch.exp(log_magnitude.clamp(max=MAX_LOG_MAGNITUDE))
         # Phase as an angle: cos/sin of an unbounded value wrap it for free (the Vocos parametrisation).
         return torch.polar(magnitude, phase).transpose(1, 2)

@@ -156,7 +156,7 @@ def train_vocoder(
         raise ValueError(f"clips of {length} samples are shorter than a segment ({samples})")
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
-    vocoder = MelVocoder(shape).to(device).train()
+    vocoder = MelVocoder(shape, mel).to(device).train()
     critic = SpectrogramCritic().to(device).train()
     opt_g = torch.optim.AdamW(vocoder.parameters(), lr=recipe.lr, betas=(0.8, 0.99), weight_decay=0.01)
     opt_d = torch.optim.AdamW(critic.parameters(), lr=recipe.lr, betas=(0.8, 0.99), weight_decay=0.01)

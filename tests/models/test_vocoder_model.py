@@ -51,3 +51,32 @@ def test_critic_scores_every_resolution_with_features():
     assert len(outputs) == len(SpectrogramCritic.RESOLUTIONS)
     for logits, features in outputs:
         assert logits.shape[0] == 2 and len(features) == 4
+
+
+def test_the_prior_starts_at_the_mels_pseudo_inverse():
+    """At initialisation the magnitude is exactly the pseudo-inverse's: a mel of one loud band gives its
+    loudest bins inside that band."""
+    vocoder = MelVocoder(TINY).eval()
+    mel = torch.zeros(1, 128, 10)
+    mel[:, 60] = 0.9
+    with torch.inference_mode():
+        magnitude = vocoder.spectrum(mel).abs()[0, :, 5]
+        expected = torch.exp(vocoder.prior_log_magnitude(mel))[0, 5]
+    torch.testing.assert_close(magnitude, expected)
+    from melodygan_desktop.audio.mel import mel_band_hz
+    from melodygan_desktop.config import MelConfig
+
+    peak_hz = float(magnitude.argmax()) * 22050 / 2048
+    band = mel_band_hz(MelConfig())
+    assert band[59] <= peak_hz <= band[61]
+
+
+def test_without_the_prior_and_with_mismatched_mel_settings():
+    from melodygan_desktop.config import MelConfig
+
+    plain = MelVocoder(VocoderShape(width=32, depth=1, prior=False))
+    assert plain.pseudo_inverse is None and plain(torch.rand(1, 128, 6)).shape == (1, 5 * 512)
+    with pytest.raises(ValueError, match="disagree"):
+        MelVocoder(TINY, MelConfig(n_mels=64))
+    with pytest.raises(ValueError, match="prior"):
+        VocoderShape.from_dict({**TINY.to_dict(), "prior": 1})
