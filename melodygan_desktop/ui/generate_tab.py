@@ -224,9 +224,10 @@ class GenerateTab(QWidget):
         self.history.add(take)  # selects it without re-emitting take_selected
         self.kept_takes.keep(take)
         self.show_take(take)
+        note = take.metadata.get("note", "")  # e.g. the vocoder cannot invert this model's mels
         self.status_message.emit(
             f"Take #{take.number} ready: {take.genre_label}, seed {take.request.seed}, "
-            f"{take.duration_seconds:.1f} s"
+            f"{take.duration_seconds:.1f} s" + (f" · {note}" if note else "")
         )
 
     # -- takes kept across restarts
@@ -239,7 +240,8 @@ class GenerateTab(QWidget):
     def show_take(self, take: Take, keep_position: bool = False) -> None:
         """Show ``take`` in both views and load it into the player (keeping the play time for comparisons)."""
         self.current_take = take
-        self.take_title.setText(take.title() + f"  ·  {take.request.method}  ·  {take.model_name}")
+        method = take.metadata.get("method", take.request.method)  # the method that made it (after fallback)
+        self.take_title.setText(take.title() + f"  ·  {method}  ·  {take.model_name}")
         self.spectrogram.set_mel(take.mel, take.frame_seconds, take.band_hz)
         self.waveform.set_audio(take.audio, take.sample_rate)
         keep = keep_position and self.services.playback.tag == PLAYBACK_TAG

@@ -230,3 +230,26 @@ def test_take_entries_fit_the_list_at_1280_px(qtbot, window):
         assert rect.right() <= history.viewport().width()
         for line in item.text().splitlines():
             assert metrics.horizontalAdvance(line) <= rect.width()
+
+
+def test_a_method_that_fell_back_is_named_with_its_reason(qtbot, window, monkeypatch):
+    """The vocoder cannot invert a model with other mel settings: the take names the method that made it
+    and the status line says why."""
+    import gui_fakes
+
+    make_take = gui_fakes.make_take
+
+    def fell_back(request):
+        take = make_take(request)
+        note = "vocoder cannot invert these mels (n_mels 64); used nnls-fgla"
+        take.metadata.update(method="nnls-fgla", note=note)
+        return take
+
+    monkeypatch.setattr(gui_fakes, "make_take", fell_back)
+    messages = []
+    window.generate_tab.status_message.connect(messages.append)
+    window.generate_tab.controls.method_combo.setCurrentText("griffin-lim")
+    _generate(qtbot, window)
+    assert "nnls-fgla" in window.generate_tab.take_title.text()
+    assert "griffin-lim" not in window.generate_tab.take_title.text()
+    assert "used nnls-fgla" in messages[-1]
