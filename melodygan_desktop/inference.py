@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .audio.inversion import DEFAULT_METHOD, invert, resolve_method
+from .audio.inversion import default_method, invert, resolve_method
 from .audio.mel import waveform_to_mel
 from .checkpoints import LoadedModel, load_generator
 from .checkpoints.vocoder_method import register_vocoder_method
@@ -118,7 +118,7 @@ def generate(
     *,
     seed: int,
     seconds: float,
-    method: str = DEFAULT_METHOD,
+    method: str | None = None,
     progress: Progress | None = None,
 ) -> Generation:
     """Generate ``seconds`` of audio in ``genre`` (or a morph of genres); same seed, same take.
@@ -131,7 +131,8 @@ def generate(
         )
     weights, label = genre_weights(model, genre)
     mel_config = model.meta.mel
-    method, note = resolve_method(method, mel_config)  # e.g. a vocoder trained for other mel settings
+    # The method actually used: e.g. a vocoder trained for other mel settings falls back, with a note.
+    method, note = resolve_method(method or default_method(), mel_config)
     frames = mel_config.frames_for_seconds(seconds)
     report = progress or (lambda _fraction: None)
     generator = model.generator

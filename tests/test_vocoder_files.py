@@ -104,5 +104,17 @@ def test_generation_records_the_fallback(registered, tmp_path):
     assert take.method == inversion.FALLBACK_METHOD and "n_mels 64" in take.metadata["note"]
 
 
+def test_a_preferred_vocoder_becomes_the_default_method(vocoder_dir):
+    assert inversion.default_method() == inversion.DEFAULT_METHOD
+    try:
+        assert register_vocoder_method(vocoder_dir, preferred=True)
+        assert inversion.default_method() == VOCODER_METHOD
+        register_vocoder_method(vocoder_dir)  # registered again, not preferred
+        assert inversion.default_method() == inversion.DEFAULT_METHOD
+    finally:
+        inversion.unregister_inverter(VOCODER_METHOD)
+    assert inversion.default_method() == inversion.DEFAULT_METHOD
+
+
 def test_absent_vocoder_is_not_offered(tmp_path):
     assert not register_vocoder_method(tmp_path / "nothing-here")

@@ -147,6 +147,8 @@ _INVERTERS: dict[str, Inverter] = default_inverters()
 _ACCEPTS: dict[str, Callable[[MelConfig], str | None]] = {}
 #: What a method that cannot invert a mel's settings falls back to.
 FALLBACK_METHOD = "nnls-fgla"
+#: A plugged-in method registered as ``preferred`` (the bundled vocoder) replaces DEFAULT_METHOD as default.
+_PREFERRED: list[str] = []
 
 
 def register_inverter(
@@ -155,11 +157,13 @@ def register_inverter(
     *,
     replace: bool = False,
     accepts: Callable[[MelConfig], str | None] | None = None,
+    preferred: bool = False,
 ) -> None:
     """Make ``inverter`` available to ``invert(..., method=name)`` (signature in the module docstring).
 
     ``accepts(mel)`` tells which mel settings it handles (``None``) and why not otherwise; for those,
-    ``invert`` uses ``FALLBACK_METHOD`` instead (``resolve_method`` says so beforehand)."""
+    ``invert`` uses ``FALLBACK_METHOD`` instead (``resolve_method`` says so beforehand). ``preferred`` makes
+    it the default method (``default_method``)."""
     if not name or not isinstance(name, str):
         raise ValueError("an inverter needs a non-empty name")
     if name in _INVERTERS and not replace:
@@ -168,6 +172,10 @@ def register_inverter(
     _ACCEPTS.pop(name, None)
     if accepts is not None:
         _ACCEPTS[name] = accepts
+    if name in _PREFERRED:
+        _PREFERRED.remove(name)
+    if preferred:
+        _PREFERRED.append(name)
 
 
 def unregister_inverter(name: str) -> None:
@@ -176,6 +184,14 @@ def unregister_inverter(name: str) -> None:
         raise ValueError(f"{name!r} is built in and cannot be unregistered")
     _INVERTERS.pop(name, None)
     _ACCEPTS.pop(name, None)
+    if name in _PREFERRED:
+        _PREFERRED.remove(name)
+
+
+def default_method() -> str:
+    """The method takes are made with unless one is chosen: the last plugged-in method registered as
+    preferred, else ``DEFAULT_METHOD``."""
+    return _PREFERRED[-1] if _PREFERRED else DEFAULT_METHOD
 
 
 def resolve_method(method: str, mel: MelConfig) -> tuple[str, str]:
@@ -277,6 +293,7 @@ __all__ = [
     "UnknownMethodError",
     "available_methods",
     "default_inverters",
+    "default_method",
     "invert",
     "register_inverter",
     "resolve_method",

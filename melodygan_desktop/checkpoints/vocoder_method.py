@@ -19,6 +19,9 @@ from melodygan_desktop.config import MelConfig
 from melodygan_desktop.models.vocoder import MelVocoder
 
 VOCODER_METHOD = "vocoder"
+#: Whether the bundled vocoder is the default method: only once it beats nnls-fgla on the measures of
+#: docs/AUDIO.md (distances, both genre classifiers on resynthesised clips) at >= 100x realtime.
+BUNDLED_IS_DEFAULT = False
 #: Frames per forward pass of long mels: bounds memory (about 90 MB at width 256) for any take length.
 #: Chunks overlap by the network's receptive field, so the joins are exact.
 CHUNK_FRAMES = 4096
@@ -76,17 +79,20 @@ def make_inverter(folder: Path):
     return invert_with_vocoder
 
 
-def register_vocoder_method(folder: Path | None = None) -> bool:
+def register_vocoder_method(folder: Path | None = None, *, preferred: bool | None = None) -> bool:
     """Register the "vocoder" method for the vocoder in ``folder`` (default: the bundled one; a run folder
-    means its newest checkpoint) when it is there and its meta reads; True when registered. Safe to call
-    again."""
+    means its newest checkpoint) when it is there and its meta reads; True when registered. ``preferred``
+    (default: ``BUNDLED_IS_DEFAULT`` for the bundled one, else False) makes it the default method. Safe to
+    call again."""
+    if preferred is None:
+        preferred = BUNDLED_IS_DEFAULT and folder is None
     folder = resolve_vocoder_dir(folder)
     try:
         _shape, trained, _meta = read_vocoder_meta(folder)
     except Exception:  # no bundled vocoder (or a damaged one): the method is simply not offered
         return False
     inversion.register_inverter(VOCODER_METHOD, make_inverter(folder), replace=True,
-                                accepts=lambda mel: _mismatch(trained, mel))
+                                accepts=lambda mel: _mismatch(trained, mel), preferred=preferred)
     return True
 
 

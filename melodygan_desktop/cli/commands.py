@@ -41,7 +41,7 @@ LOOP_MARGIN_SECONDS = 1.0
 
 
 def cmd_generate(args) -> int:
-    from ..audio.inversion import DEFAULT_METHOD, available_methods
+    from ..audio.inversion import available_methods, default_method
     from ..audio.io import write_audio
     from ..inference import generate
     from ..threads import set_torch_threads
@@ -56,7 +56,7 @@ def cmd_generate(args) -> int:
     if args.loop_bars is not None and output.suffix.lower() != ".wav":
         raise CliError(f"{output}: loop points are written into WAV files only; use a .wav output")
     seconds = args.seconds if args.seconds is not None else _take_seconds(args)
-    method = args.method or DEFAULT_METHOD
+    method = args.method or default_method()
     if method not in available_methods():  # built-in and registered (plug-in) methods alike
         raise CliError(f"unknown method {method!r}; choose one of: {', '.join(available_methods())}")
     set_torch_threads(args.threads)
@@ -121,7 +121,7 @@ def add_list(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from ..audio.inversion import DEFAULT_METHOD, available_methods
+    from ..audio.inversion import available_methods, default_method
     from ..checkpoints import find_models
     from ..checkpoints.vocoder_method import register_vocoder_method
     from ..models.presets import PRESETS
@@ -142,7 +142,7 @@ def cmd_list(args) -> int:
         print(f"  {name:18s} {preset.summary}")
     print("methods (mel to audio):")
     for name in available_methods():
-        print(f"  {name}{'  (default)' if name == DEFAULT_METHOD else ''}")
+        print(f"  {name}{'  (default)' if name == default_method() else ''}")
     return 0
 
 

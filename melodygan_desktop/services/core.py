@@ -101,7 +101,7 @@ def load_core_options() -> CoreOptions:
         for name, preset in PRESETS.items()
     }
     methods = tuple(inversion.available_methods())  # built-in and registered methods alike
-    default = str(getattr(inversion, "DEFAULT_METHOD", methods[0] if methods else ""))
+    default = inversion.default_method()  # the bundled vocoder when it is the preferred method
     band_hz = {name: np.asarray(mel_band_hz(mel), dtype=np.float64) for name, mel in MEL_PRESETS.items()}
     return CoreOptions(methods=methods, default_method=default, presets=presets, band_hz=band_hz)
 
