@@ -22,7 +22,8 @@ def add_evaluate_subparser(subparsers) -> None:
         "Frechet and kernel distances of classifier embeddings against real test clips, next to the "
         "real-vs-real floor and the distance of real clips resynthesised through each mel-to-audio method. "
         "Then turn the takes into audio and set them beside real test audio: musicality yardsticks and the "
-        "accuracy of an independent genre judge that listens to audio features.",
+        "accuracy of an independent genre judge that listens to audio features. Real test audio also goes "
+        "through every mel-to-audio method: spectral distances to the original, speed and genre accuracy.",
     )
     p.add_argument("model", metavar="MODEL", help="model name (see 'melodygan list') or checkpoint folder")
     p.add_argument(
@@ -42,8 +43,12 @@ def add_evaluate_subparser(subparsers) -> None:
     p.add_argument(
         "--method",
         action="append",
-        help="inversion method(s) to measure (repeatable; default griffin-lim and the default method)",
+        help="mel-to-audio method(s) to measure (repeatable; default: every available one)",
     )
+    p.add_argument("--vocoder", metavar="DIR",
+                   help="measure this vocoder (or vocoder run: its newest checkpoint) as 'vocoder'")
+    p.add_argument("--method-clips", type=int_in(0, 1000), metavar="N", help="real audio clips per genre "
+                   "for the mel-to-audio methods section (default: --per-genre, at most 8; 0 skips it)")
     p.add_argument(
         "--no-resynthesis",
         action="store_true",
@@ -162,6 +167,7 @@ def cmd_evaluate(args) -> int:
     from melodygan_desktop.threads import set_torch_threads
     from melodygan_lab.evaluation.data import load_split
     from melodygan_lab.evaluation.markdown import report_markdown
+    from melodygan_lab.evaluation.methods_report import register_vocoders
     from melodygan_lab.evaluation.report import evaluate_model
 
     if not Path(args.data).is_dir():
@@ -177,6 +183,8 @@ def cmd_evaluate(args) -> int:
         )
     classifier = load_classifier(classifier_path)
     judge = _judge(args)
+    if not register_vocoders(args.vocoder) and args.vocoder:  # the bundled one joins when installed
+        raise CliError(f"{args.vocoder}: not a vocoder folder or vocoder run")
     model = resolve_model(args.model, None)
     bar, progress = _file_bar(f"reading {args.split} clips")
     with bar:
@@ -195,6 +203,7 @@ def cmd_evaluate(args) -> int:
             judge=judge,
             real_audio=_real_audio_folder(args.data, args.split),
             musicality=not args.no_musicality,
+            method_clips=args.method_clips,
             progress=bars,
         )
     finally:

@@ -107,6 +107,8 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += [f"- {note}" for note in report["notes"]]
     if report.get("audio"):
         lines += ["", audio_markdown(report["audio"])]
+    if report.get("methods"):  # absent from format_version 2 reports
+        lines += ["", methods_markdown(report["methods"])]
     return "\n".join(lines) + "\n"
 
 
@@ -158,4 +160,58 @@ def audio_markdown(audio: dict[str, Any]) -> str:
             "(lower = steadier)."
         )
     lines += [f"- {note}" for note in audio["notes"]]
+    return "\n".join(lines)
+
+
+def _accuracy_cell(entry: dict[str, Any], who: str, original: float | None) -> str:
+    if entry[f"{who}_accuracy"] is None:
+        return "n/a"
+    return f"{percent(original)} -> {percent(entry[f'{who}_accuracy'])} ({percent(entry[f'{who}_ratio'])})"
+
+
+def methods_markdown(section: dict[str, Any]) -> str:
+    """The mel-to-audio methods section (``methods_report.methods_measures``' dict): one row per method
+    (means over the real clips) and, per genre, MR-STFT / MCD and the classifier's accuracy of each."""
+    methods, baseline, original = section["methods"], section["baseline"], section["original"]
+    judged = original["judge"] is not None
+    headers = ["method", "MR-STFT", "LSD dB", "MCD dB", "SC", f"wins vs {baseline} (MR-STFT / MCD)",
+               "CPU s per 10 s (x RT)", "classifier: original -> resynth (ratio)"]
+    headers += ["judge: original -> resynth (ratio)"] if judged else []
+    rows = []
+    for method in methods:
+        entry = section["per_method"][method]
+        o = entry["overall"]
+        used = entry.get("used", method)
+        row = [method if used == method else f"{method} (used {used})",
+               fmt(o["mrstft"]), fmt(o["lsd_db"], 2), fmt(o["mcd_db"], 2), fmt(o["convergence"]),
+               f"{o['wins_mrstft']} / {o['wins_mcd']} of {o['clips']}",
+               f"{fmt(entry['cpu_seconds_per_10s'])} ({fmt(entry['realtime'], 0)}x)",
+               _accuracy_cell(o, "classifier", original["classifier"]["overall"])]
+        if judged:
+            row.append(_accuracy_cell(o, "judge", original["judge"]["overall"]))
+        rows.append(row)
+    genre_rows = []
+    for genre, count in section["clips"].items():
+        cells = []
+        for method in methods:
+            g = section["per_method"][method]["genres"][genre]
+            cells.append(f"{fmt(g['mrstft'])} / {fmt(g['mcd_db'], 2)} / {percent(g['classifier_accuracy'])}")
+        genre_rows.append([genre, count, percent(original["classifier"]["genres"][genre]), *cells])
+    clips = sum(section["clips"].values())
+    lines = [
+        f"### Mel-to-audio methods on {clips} real test clips (decoded from their files, sent through the "
+        "model's mel and back)",
+        "",
+        table(headers, rows),
+        "",
+        table(["genre", "clips", "classifier, original",
+               *[f"{m}: MR-STFT / MCD / classifier" for m in methods]], genre_rows),
+        "",
+        "Distances to the original audio, lower is better: MR-STFT = multi-resolution STFT distance, LSD = "
+        "log-spectral distance, MCD = mel-cepstral distortion, SC = spectral convergence (linear STFT). "
+        f"Wins: clips where the method is closer than {baseline}. CPU: process CPU time on "
+        f"{section['threads']} thread(s). Accuracies: genre heard as labelled, original clips -> "
+        "resynthesised (share kept).",
+    ]
+    lines += [f"- {note}" for note in section["notes"]]
     return "\n".join(lines)

@@ -6,7 +6,8 @@ and kernel distance on the classifier's embeddings): generated clips vs A (the g
 real-vs-real floor), B sent through each inversion method and back vs A (what mel-to-audio inversion loses).
 B and the generated set have at most ``n_per_genre`` clips per genre, so the distances compare sets of
 similar size. The generated takes are also turned into audio and measured beside real test audio with the
-musicality yardsticks and the independent genre judge (``audio_report``).
+musicality yardsticks and the independent genre judge (``audio_report``), and real test audio goes through
+each method and is compared with the original (``methods_report``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from melodygan_lab.evaluation.data import LabelledClips, relabel
 from melodygan_lab.evaluation.diversity import diversity_by_genre
 from melodygan_lab.evaluation.judge_files import LoadedJudge, load_judge
 from melodygan_lab.evaluation.kernel import kernel_by_genre, kernel_distance
+from melodygan_lab.evaluation.methods_report import METHOD_CLIPS, methods_measures
 from melodygan_lab.evaluation.report_helpers import default_methods, mean_present
 from melodygan_lab.evaluation.sampling import clip_frames, generate_mels, pick_per_genre, resynthesise
 
@@ -43,10 +45,11 @@ if TYPE_CHECKING:
     from melodygan_desktop.checkpoints import LoadedModel
 
 REPORT_FORMAT = "melodygan-evaluation"
-REPORT_VERSION = 2
+#: 3: adds ``methods`` (the mel-to-audio methods on real audio; None when not measured).
+REPORT_VERSION = 3
 
 #: ``progress(stage, done, total)``; stages: "generating", "resynthesising <method>", "embedding",
-#: "audio: generated takes", "audio: real clips".
+#: "audio: generated takes", "audio: real clips", "methods: real clips", "methods: resynthesising".
 Progress = Callable[[str, int, int], None]
 
 
@@ -67,6 +70,7 @@ def evaluate_model(
     judge: LoadedJudge | str | os.PathLike[str] | None = None,
     real_audio: str | os.PathLike[str] | None = None,
     musicality: bool = True,
+    method_clips: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Genre accuracy, Frechet and kernel distances of a generator (a checkpoint folder or a loaded model),
@@ -76,7 +80,9 @@ def evaluate_model(
     resynthesised real clips are measured (default: Griffin-Lim and the app's default). ``real_audio`` is the
     folder of the real test audio (default: ``real_test_clips.source`` when that is a folder); without a judge
     and with ``musicality`` False there is no audio section. Returns a plain JSON-ready dict (see
-    ``report_markdown``); distances are None where a set has fewer than two clips.
+    ``report_markdown``); distances are None where a set has fewer than two clips. ``methods`` (with up to
+    ``method_clips`` real audio clips per genre, default ``n_per_genre`` up to ``METHOD_CLIPS``; 0 skips it)
+    measures the same methods on real audio.
     """
     from melodygan_desktop.checkpoints import LoadedModel, load_generator
 
@@ -215,16 +221,17 @@ def evaluate_model(
     if asks_genre:
         heard_raw = logits_from_embeddings(clf.model, embeddings["generated"]).argmax(axis=1)
         np.add.at(confusion, (asked, heard_raw), 1)
-    audio = None
+    audio = methods_section = None
+    source = Path(real_test_clips.source) if real_test_clips.source else None
+    audio_folder = real_audio if real_audio is not None else (source if source and source.is_dir() else None)
     if musicality or judge is not None:
         tick = time.perf_counter()
-        source = Path(real_test_clips.source) if real_test_clips.source else None
         audio = audio_measures(
             generated,
             asked if asks_genre else None,
             genres,
             mel,
-            real_audio if real_audio is not None else (source if source and source.is_dir() else None),
+            audio_folder,
             judge=judge,
             with_musicality=musicality,
             per_genre=n_per_genre,
@@ -232,6 +239,12 @@ def evaluate_model(
             progress=report,
         )
         timings["audio"] = time.perf_counter() - tick
+    method_clips = min(n_per_genre, METHOD_CLIPS) if method_clips is None else method_clips
+    if methods and method_clips > 0 and audio_folder is not None and Path(audio_folder).is_dir():
+        tick = time.perf_counter()
+        methods_section = methods_measures(audio_folder, mel, methods, genres, classifier=clf, judge=judge,
+                                           per_genre=method_clips, seed=seed, progress=report)
+        timings["methods"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return {
         "format": REPORT_FORMAT,
@@ -277,6 +290,7 @@ def evaluate_model(
             "diversity_ratio": diversity["overall_ratio"] if diversity else None,
         },
         "audio": audio,
+        "methods": methods_section,
         "confusion": {"asked": list(genres), "heard": list(clf.genres), "counts": confusion.tolist()},
         "notes": [
             f"{genres[i]}: one real track only, its halves were split by clip (floor optimistic)"

@@ -8,10 +8,11 @@ import numpy as np
 
 
 def default_methods() -> tuple[str, ...]:
-    """Griffin-Lim (the papers' inversion) and the app's default method."""
-    from melodygan_desktop.audio.inversion import DEFAULT_METHOD
+    """Every available mel-to-audio method: Griffin-Lim (the papers' inversion), fast Griffin-Lim, the app's
+    default, then plugged-in ones (the vocoder, when registered)."""
+    from melodygan_desktop.audio.inversion import DEFAULT_METHOD, available_methods
 
-    return tuple(dict.fromkeys(("griffin-lim", DEFAULT_METHOD)))
+    return tuple(dict.fromkeys(("griffin-lim", "fast-griffin-lim", DEFAULT_METHOD, *available_methods())))
 
 
 def mean_present(values: Sequence[float | None]) -> float | None:

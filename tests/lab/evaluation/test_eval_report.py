@@ -82,7 +82,8 @@ def test_evaluate_model_report(workspace, classifier, generator_run):
         progress=lambda stage, done, total: stages.add(stage),
     )  # fmt: skip
     assert stages == {
-        "generating", "resynthesising griffin-lim", "embedding", "audio: generated takes", "audio: real clips"
+        "generating", "resynthesising griffin-lim", "embedding", "audio: generated takes",
+        "audio: real clips", "methods: real clips", "methods: resynthesising",
     }  # fmt: skip
     assert set(report["genres"]) == set(GENRES)
     for values in report["genres"].values():
@@ -106,6 +107,9 @@ def test_evaluate_model_report(workspace, classifier, generator_run):
     json.dumps(report, allow_nan=False)
     text = report_markdown(report)
     assert "**overall**" in text and "FD / KID griffin-lim" in text and "harmonic share (real / gen)" in text
+    methods = report["methods"]  # real test audio through griffin-lim, beside the baseline
+    assert methods["methods"] == ["griffin-lim", "nnls-fgla"] and set(methods["clips"].values()) == {4}
+    assert "Mel-to-audio methods on 8 real test clips" in text
 
 
 def test_unknown_method_is_refused_before_any_work(workspace, classifier, generator_run):
@@ -133,7 +137,7 @@ def test_evaluate_command_writes_json(workspace, classifier, generator_run, caps
     assert code == 0
     report = json.loads(out.read_text())
     assert report["format"] == "melodygan-evaluation" and report["settings"]["n_per_genre"] == 3
-    assert report["format_version"] == 2 and report["audio"] is None
+    assert report["format_version"] == 3 and report["audio"] is None
     assert np.isfinite(report["overall"]["fd_generated"])
     assert "| **overall** |" in capsys.readouterr().out
 
@@ -228,7 +232,9 @@ def test_evaluate_command_listens_with_the_judge(workspace, generator_run, class
         "--cache-dir", str(root / "cache"), "--threads", "1",
     ])  # fmt: skip
     assert code == 0
-    audio = json.loads(out.read_text())["audio"]
+    written = json.loads(out.read_text())
+    audio = written["audio"]
+    assert written["methods"] is None  # --no-resynthesis
     assert audio["judge"]["path"] == str(judge.path) and audio["real_source"] == str(corpus / "test")
     overall = audio["judge"]["overall"]
     assert overall["real_accuracy"] >= 0.8  # two clearly different genres
@@ -240,3 +246,38 @@ def test_evaluate_command_listens_with_the_judge(workspace, generator_run, class
     assert "judge: heard as asked (real / gen)" in text and "of its accuracy on real test clips" in text
     missing = root / "no-judge"
     assert main(["evaluate", str(generator_run), "--data", str(corpus), "--judge", str(missing)]) == 2
+
+
+def test_evaluate_command_measures_a_vocoder_beside_every_method(workspace, classifier, generator_run, judge,
+                                                                  monkeypatch):
+    from melodygan_desktop.audio import inversion
+    from melodygan_desktop.checkpoints.vocoder_files import save_vocoder
+    from melodygan_desktop.models.vocoder import MelVocoder, VocoderShape
+
+    root, corpus = workspace
+    shape = VocoderShape(n_mels=TINY_MEL.n_mels, n_fft=TINY_MEL.n_fft, hop_length=TINY_MEL.hop_length,
+                         width=32, depth=2)
+    vocoder = save_vocoder(MelVocoder(shape), root / "vocoder", TINY_MEL)
+    monkeypatch.setattr("melodygan_lab.evaluation.judge_files.bundled_judge_path", lambda: judge.path)
+    before = inversion.available_methods()
+    out = root / "report-methods.json"
+    try:
+        code = main([
+            "evaluate", str(generator_run), "--data", str(corpus), "--classifier",
+            str(classifier.classifier.path), "--per-genre", "2", "--method-clips", "2", "--vocoder",
+            str(vocoder), "--no-musicality", "--json", str(out), "--cache-dir", str(root / "cache"),
+            "--threads", "1",
+        ])  # fmt: skip
+    finally:
+        if "vocoder" not in before:
+            inversion.unregister_inverter("vocoder")
+    assert code == 0
+    report = json.loads(out.read_text())
+    everything = ["griffin-lim", "fast-griffin-lim", "nnls-fgla", "vocoder"]
+    assert report["settings"]["methods"] == everything and list(report["overall"]["fd_resynth"]) == everything
+    section = report["methods"]
+    assert section["methods"] == everything and section["clips"] == {g: 2 for g in GENRES}
+    for entry in section["per_method"].values():
+        assert entry["overall"]["judge_accuracy"] is not None and entry["overall"]["mcd_db"] >= 0
+    assert main(["evaluate", str(generator_run), "--data", str(corpus), "--classifier",
+                 str(classifier.classifier.path), "--vocoder", str(root / "no-vocoder")]) == 2
