@@ -1,8 +1,10 @@
 """Click to sound: generator forward + mel -> audio for a 10-s clip, ours (the default ``nnls-fgla``) against
 torchaudio's stock ``InverseMelScale`` + ``GriffinLim(n_iter=32)`` on the same mel, in the same run; spectral
-convergence of both on music round trips; 60-s seamless generation.
+convergence of both on music round trips; 60-s seamless generation; every available mel-to-audio method side
+by side (the four spectral distances to the original music, wins against nnls-fgla, speed), with the
+vocoder's targets when a vocoder is registered (the bundled one, or ``--vocoder DIR``: a vocoder or run).
 
-Run: ``.venv/bin/python bench/click_to_sound.py [--audio FOLDER] [--json out.json] [--quick]``
+Run: ``.venv/bin/python bench/click_to_sound.py [--audio FOLDER] [--vocoder DIR] [--json out.json] [--quick]``
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import numpy as np
 import torch
 import torchaudio
 
-from melodygan_desktop.audio.inversion import METHODS, invert, spectral_convergence
+from melodygan_desktop.audio.inversion import available_methods, invert, resolve_method, spectral_convergence
 from melodygan_desktop.audio.io import read_audio
 from melodygan_desktop.audio.mel import MelFrontEnd, unit_to_power, waveform_to_mel
+from melodygan_desktop.audio.spectral_distance import resynthesis_scores
 from melodygan_desktop.checkpoints import CheckpointMeta, LoadedModel, find_models, load_generator
+from melodygan_desktop.checkpoints.vocoder_method import VOCODER_METHOD, register_vocoder_method
 from melodygan_desktop.config import MEL_PRESETS, MelConfig
 from melodygan_desktop.inference import generate, generate_mel, genre_weights
 from melodygan_desktop.models.presets import get_preset
@@ -26,6 +30,11 @@ from melodygan_desktop.models.presets import get_preset
 PRESET = "melodygan-cond"
 GENRES = ("blues", "classical", "electronic", "jazz", "rock")
 THREADS = 1
+#: The baseline of the per-clip wins, and the vocoder's targets (issue 16).
+BASELINE = "nnls-fgla"
+VOCODER_REALTIME = 100.0
+VOCODER_WINS = 8 / 9
+DISTANCES = (("mrstft", "MR-STFT"), ("lsd_db", "LSD dB"), ("mcd_db", "MCD dB"), ("convergence", "SC linear"))
 
 
 def bench_model() -> tuple[LoadedModel, str]:
@@ -98,11 +107,82 @@ def round_trips(report: benchlib.Report, mel: MelConfig, clips: dict[str, np.nda
         "worst_margin": max(margins), "wins": sum(m <= 0 for m in margins), "clips": len(margins)}
 
 
+def ordered_methods() -> list[str]:
+    """Every available method: the built-ins from the papers' Griffin-Lim to ours, then plugged-in ones."""
+    return list(dict.fromkeys(("griffin-lim", "fast-griffin-lim", BASELINE, *available_methods())))
+
+
+def method_comparison(
+    report: benchlib.Report, mel: MelConfig, clips: dict[str, np.ndarray], quick: bool
+) -> None:
+    """Each method on each clip (waveform -> mel -> waveform), the four distances to the original (means) and
+    per-clip wins against nnls-fgla on MR-STFT and MCD; speed on one 10-s mel, interleaved in one run."""
+    methods = ordered_methods()
+    for method in methods:
+        _used, note = resolve_method(method, mel)
+        if note:
+            report.note(note)
+    front_end = MelFrontEnd(mel)
+    scores = {m: {key: [] for key, _ in DISTANCES} for m in methods}
+    per_clip = []
+    for name, audio in clips.items():
+        # Cut to what the clip's mel turns back into, so the original and each method's audio line up.
+        original = audio[: mel.samples_for_frames(mel.frames_for_samples(len(audio)))]
+        unit = waveform_to_mel(original, mel, front_end=front_end)
+        row = [name]
+        for method in methods:
+            clip_scores = resynthesis_scores(original, invert(unit, mel, method), mel)
+            for key, _ in DISTANCES:
+                scores[method][key].append(float(getattr(clip_scores, key)[0]))
+            row.append(f"{scores[method]['mrstft'][-1]:.3f} / {scores[method]['mcd_db'][-1]:.2f}")
+        per_clip.append(row)
+        benchlib.log(f"methods on {name}: " + ", ".join(f"{m} {c}" for m, c in zip(methods, row[1:])))
+    report.table("Per clip, MR-STFT / MCD dB to the original (lower is better)",
+                 ["clip", *methods], per_clip)
+    method_mel = waveform_to_mel(next(iter(clips.values())), mel, front_end=front_end)
+    speed = benchlib.interleaved({m: (lambda m=m: invert(method_mel, mel, m)) for m in methods},
+                                 2 if quick else 5)
+    seconds = mel.samples_for_frames(method_mel.shape[1]) / mel.sample_rate
+    base = {key: np.array(scores[BASELINE][key]) for key in ("mrstft", "mcd_db")}
+    rows, wins = [], {}
+    for method in methods:
+        mine = {key: np.array(values) for key, values in scores[method].items()}
+        wins[method] = {key: int((mine[key] < base[key]).sum()) for key in base}
+        realtime = seconds / speed[method].best_cpu
+        rows.append([method, speed[method].best_cpu * 1e3, realtime,
+                     *[round(float(mine[key].mean()), 3) for key, _ in DISTANCES],
+                     f"{wins[method]['mrstft']} / {wins[method]['mcd_db']} of {len(clips)}"])
+        report.figure(f"method_{method}_realtime", realtime, "x",
+                      f"{method}: x realtime, 10-s mel (best CPU)")
+        report.figure(f"method_{method}_mrstft", float(mine["mrstft"].mean()), "", f"{method}: mean MR-STFT")
+        report.figure(f"method_{method}_mcd_db", float(mine["mcd_db"].mean()), "dB", f"{method}: mean MCD")
+    report.table(f"Mel-to-audio methods side by side ({len(clips)} music clips; speed: {seconds:.1f}-s mel, "
+                 f"{THREADS} thread, interleaved)",
+                 ["method", "best CPU ms", "x RT", *[label for _, label in DISTANCES],
+                  f"wins vs {BASELINE} (MR-STFT / MCD)"], rows)
+    if VOCODER_METHOD in methods:
+        realtime = seconds / speed[VOCODER_METHOD].best_cpu
+        need = int(np.ceil(VOCODER_WINS * len(clips) - 1e-9))
+        won = wins[VOCODER_METHOD]
+        report.target("vocoder", f">= {VOCODER_REALTIME:.0f}x realtime on 1 thread; closer than {BASELINE} "
+                      f"on >= 8 of 9 clips on MR-STFT and MCD (here >= {need} of {len(clips)})",
+                      f"{realtime:.0f}x; MR-STFT wins {won['mrstft']}, MCD wins {won['mcd_db']} of "
+                      f"{len(clips)}",
+                      realtime >= VOCODER_REALTIME and min(won.values()) >= need)
+
+
 def main() -> None:
-    args = benchlib.base_parser(__doc__.splitlines()[0]).parse_args()
+    parser = benchlib.base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--vocoder", type=Path,
+                        help="a vocoder folder or run to measure as 'vocoder' (default: the bundled one)")
+    args = parser.parse_args()
     threads = benchlib.set_threads(THREADS)
     report = benchlib.Report("click_to_sound", "Click to sound", threads,
                              "interleaved rounds; best-of-N process CPU time (1 thread), wall shown too")
+    if args.vocoder is not None and not register_vocoder_method(args.vocoder):
+        parser.error(f"{args.vocoder}: not a vocoder folder or vocoder run")
+    if args.vocoder is None:
+        register_vocoder_method()  # the bundled vocoder, when installed
     model, origin = bench_model()
     mel = model.meta.mel
     report.note(f"model: {PRESET}, {origin}; mel {mel.n_mels} x {mel.frames} frames for 10 s")
@@ -136,7 +216,8 @@ def main() -> None:
     report.figure("realtime_wall", 10.0 / timings["ours: generate() end to end"].best_wall, "x",
                   "realtime factor (best wall, loaded machine)")
 
-    quality = round_trips(report, mel, music_clips(args.audio, mel, args.quick))
+    clips = music_clips(args.audio, mel, args.quick)
+    quality = round_trips(report, mel, clips)
     report.figure("sc_ours", quality["ours"], "", "mean SC, ours")
     report.figure("sc_stock", quality["stock"], "", "mean SC, stock")
     report.target("click speed", ">= 10x the stock pipeline at equal or lower SC (mean over the clips)",
@@ -155,13 +236,7 @@ def main() -> None:
                  [[name, t.best_cpu, t.best_wall, 60.0 / t.best_cpu] for name, t in long.items()])
     report.figure("generate_60s", long["ours: generate() 60 s"].best_cpu, "s", "60-s generation (best CPU)")
 
-    method_mel = waveform_to_mel(next(iter(music_clips(args.audio, mel, True).values())), mel)
-    methods = benchlib.interleaved({m: (lambda m=m: invert(method_mel, mel, m)) for m in METHODS},
-                                   2 if args.quick else 5)
-    mean_sc = {"nnls-fgla": quality["ours"], "fast-griffin-lim": quality["fast-griffin-lim"],
-               "griffin-lim": quality["stock"]}
-    report.table("Mel-to-audio methods, 10-s clip, 1 thread", ["method", "best CPU ms", "x RT", "mean SC"],
-                 [[m, t.best_cpu * 1e3, 10.0 / t.best_cpu, round(mean_sc[m], 3)] for m, t in methods.items()])
+    method_comparison(report, mel, clips, args.quick)
     report.finish(args.json)
 
 
