@@ -104,10 +104,10 @@ def audio_measures(
     Returns ``{"method", "real_source", "clips": {"real", "generated"}, "musicality": {"real",
     "generated"} | None, "judge": judge_section(...) | None, "notes", "seconds"}``.
     """
-    from melodygan_desktop.audio.inversion import DEFAULT_METHOD, invert
+    from melodygan_desktop.audio.inversion import default_method, invert
     from melodygan_lab.evaluation.audio_clips import ClipFolder
 
-    method = method or DEFAULT_METHOD
+    method = method or default_method()
     report = progress or (lambda *_: None)
     notes: list[str] = []
     timings: dict[str, float] = {}
