@@ -110,3 +110,17 @@ LATENT_NOTES = (
     "Saved models hold the sequence generator and the whole codec (the encoder too, so a model can be "
     "fine-tuned on new music without any other file), and meta.json holds both networks' shapes.",
 )
+
+HARMONIC_NOTES = (
+    "The generator plays notes rather than painting mel bins: melodygan-cond's trunk (FiLM residual blocks, "
+    "8x upsampling in time) ends in a head that sets, per frame, the loudness of 84 pitches (C1-B7) in two "
+    "timbres and of 16 broadband noise bands. A fixed renderer turns those into the mel: each pitch is a "
+    "harmonic template (16 partials, each the exact Hann main lobe of a sinusoid projected onto the mel "
+    "filterbank, with learned per-timbre partial levels), each noise band a smooth bump; powers add, then "
+    "the log. Tonal energy can only sit on harmonic lines at real pitches.",
+    "A beat clock: the take's global style (the last column of z) and its genre set a tempo (60-180 BPM) "
+    "and a phase; sines and cosines at 1/4, 1/2, 1 and 2 cycles per beat feed the head, so onsets can lock "
+    "to one steady grid for the whole take.",
+    "Critic, loss and optimiser as melodygan-cond: spectral-norm projection critic on centred input, hinge "
+    "loss, lazy R1 (gamma 1), EMA 0.999, Adam 1e-4 (G) / 4e-4 (D) betas (0, 0.9), batch 16.",
+)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import MEL_PRESETS, MelConfig
-from . import conditional, latent, melodygan, preset_notes, techno
+from . import conditional, harmonic, latent, melodygan, preset_notes, techno
 from .base import Discriminator, Generator
 
 PAPER_000 = "000: MELodyGAN (Lee, Wu & Baker)"
@@ -212,6 +212,16 @@ def _build_presets() -> dict[str, Preset]:
             conditional.conditional_generator,
             conditional.projection_discriminator,
             preset_notes.COND_NOTES,
+            betas=(0.0, 0.9),
+            batch_size=16,
+            r1_gamma=1.0,
+        ),
+        _preset_ours(
+            "melodygan-harmonic",
+            "Genre-conditional notes on a beat clock: pitched harmonic templates, noise bands, any length.",
+            harmonic.harmonic_generator,
+            conditional.projection_discriminator,
+            preset_notes.HARMONIC_NOTES,
             betas=(0.0, 0.9),
             batch_size=16,
             r1_gamma=1.0,

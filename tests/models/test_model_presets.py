@@ -28,6 +28,7 @@ def test_all_presets_listed():
         "techno-wgan-gp",
         "melodygan-cond",
         "melodygan-latent",
+        "melodygan-harmonic",
     }
 
 

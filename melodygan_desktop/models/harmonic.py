@@ -1,0 +1,151 @@
+"""``melodygan-harmonic``: a genre-conditional generator that plays notes on a beat clock.
+
+The trunk is ``melodygan-cond``'s (a latent sequence upsampled 8x in time with FiLM genre conditioning), but
+it does not paint mel bins. Its head outputs, per frame, how loud each of 84 pitches (C1 to B7) sounds in
+each of two timbres and how loud 16 broadband noise bands are; a fixed renderer turns that into the mel:
+
+    mel power = sum over timbres and pitches of  activation x harmonic template(timbre, pitch)
+              + sum over bands of  activation x band shape  +  the floor (silence)
+
+A harmonic template is the mel image of a harmonic tone: 16 partials at integer multiples of the pitch,
+each the exact STFT main lobe of a sinusoid (Hann window) projected onto the mel filterbank, weighted by
+learned per-timbre partial levels. Whatever the network outputs, tonal energy therefore sits on harmonic
+lines at real pitches; the network only decides which notes sound when.
+
+A beat clock gives the rhythm something to hold on to: each take gets a tempo (60-180 BPM) and a phase
+from its global style vector (the last column of ``z``) and genre, and sines and cosines of the clock at
+quarter, half, one and two cycles per beat feed the head, so onsets can lock to a steady grid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..audio.mel import mel_filterbank, reference_power
+from ..config import MelConfig
+from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, ConditionalGenerator, _ints
+
+LOWEST_PITCH = 24  # MIDI C1, 32.7 Hz
+PITCHES = 84  # up to B7, 3951 Hz
+HARMONICS = 16
+TIMBRES = 2
+NOISE_BANDS = 16
+HEAD_WIDTH = 128
+#: Clock features: sine and cosine at these multiples of the beat rate (bar of four, half bar, beat, 8th).
+CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
+TEMPO_RANGE = (60.0, 180.0)
+
+
+def harmonic_partials(mel: MelConfig, pitches: int = PITCHES, harmonics: int = HARMONICS) -> torch.Tensor:
+    """``(pitches, harmonics, n_mels)``: mel power, relative to a full-scale sine's peak, of a unit-amplitude
+    sinusoid at each partial of each pitch (zero above Nyquist)."""
+    n = np.arange(mel.n_fft)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / mel.n_fft)  # periodic Hann, as the STFT uses
+    filterbank = mel_filterbank(mel).double().numpy()  # (freqs, n_mels)
+    out = np.zeros((pitches, harmonics, mel.n_mels))
+    for p in range(pitches):
+        f0 = 440.0 * 2.0 ** ((LOWEST_PITCH + p - 69) / 12.0)
+        for h in range(harmonics):
+            frequency = f0 * (h + 1)
+            if frequency >= mel.sample_rate / 2:
+                break
+            power = np.abs(np.fft.rfft(window * np.cos(2 * np.pi * frequency * n / mel.sample_rate))) ** 2
+            out[p, h] = (power / reference_power(mel)) @ filterbank
+    return torch.from_numpy(out).float()
+
+
+def noise_bands(n_mels: int, bands: int = NOISE_BANDS) -> torch.Tensor:
+    """``(bands, n_mels)``: Hann bumps over the mel axis, half-overlapping, summing to one in the middle."""
+    centres = np.linspace(0, n_mels - 1, bands)
+    width = centres[1] - centres[0]
+    distance = np.abs(np.arange(n_mels)[None, :] - centres[:, None]) / width
+    return torch.from_numpy(np.where(distance < 1, 0.5 + 0.5 * np.cos(np.pi * distance), 0.0)).float()
+
+
+class HarmonicGenerator(ConditionalGenerator):
+    """``z (B, z_dim, T_latent + 1)`` + genre blend -> ``(B, 1, n_mels, frames)`` in [0, 1].
+
+    ``z[..., :-1]`` is the latent sequence of ``melodygan-cond`` (one step per 8 frames, margins cropped);
+    ``z[..., -1]`` is the take's global style, which with the genre sets the tempo and beat phase.
+    """
+
+    def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
+                 embed_dim: int = EMBED_DIM) -> None:
+        super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
+        del self.output_conv  # the mel comes from the renderer below
+        self.seconds_per_frame = mel.hop_length / mel.sample_rate
+        self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
+        clock = 2 * len(CLOCK_MULTIPLES)
+        self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
+        self.head_in = nn.Conv1d(channels[-1] + clock, HEAD_WIDTH, 3, padding=1)
+        self.head_out = nn.Conv1d(HEAD_WIDTH, TIMBRES * PITCHES + NOISE_BANDS, 1)
+        nn.init.constant_(self.head_out.bias, -11.0)  # start quiet (about -48 dB a partial), not saturated
+        # Partial levels per timbre, as softplus inputs: 1/h at the start.
+        levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
+        self.partial_levels = nn.Parameter(levels.repeat(TIMBRES, 1))
+        self.register_buffer("partials", harmonic_partials(mel), persistent=False)
+        self.register_buffer("bands", noise_bands(mel.n_mels), persistent=False)
+
+    def latent_shape(self, frames: int) -> tuple[int, ...]:
+        return (self.z_dim, self.latent_length(frames) + 1)
+
+    def clock(self, style: torch.Tensor, embedding: torch.Tensor, length: int) -> torch.Tensor:
+        """``(B, 2 * len(CLOCK_MULTIPLES), length)`` beat-clock features (frames -margin onwards)."""
+        if embedding.dim() == 3:
+            embedding = embedding.mean(dim=-1)
+        tempo_logit, phase_cos, phase_sin = self.tempo(torch.cat([style, embedding], dim=1)).unbind(dim=1)
+        low, high = TEMPO_RANGE
+        beats_per_frame = (low + (high - low) * torch.sigmoid(tempo_logit)) / 60.0 * self.seconds_per_frame
+        offset = torch.atan2(phase_sin, phase_cos) / (2 * math.pi)
+        frames = torch.arange(length, device=style.device, dtype=style.dtype) - self.margin
+        beats = frames[None, :] * beats_per_frame[:, None] + offset[:, None]  # (B, length)
+        angles = torch.stack([2 * math.pi * m * beats for m in CLOCK_MULTIPLES], dim=1)
+        return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+    def render(self, activations: torch.Tensor) -> torch.Tensor:
+        """Head output ``(B, TIMBRES * PITCHES + NOISE_BANDS, T)`` -> normalised mel ``(B, n_mels, T)``."""
+        loudness = F.softplus(activations)
+        tonal, noise = loudness.split([TIMBRES * PITCHES, NOISE_BANDS], dim=1)
+        templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
+        power = torch.einsum("bkt,km->bmt", tonal, templates.reshape(-1, self.n_mels))
+        power = power + torch.einsum("bkt,km->bmt", noise, self.bands) + 10.0 ** (self.db_floor / 10.0)
+        unit = (10.0 * torch.log10(power) - self.db_floor) / self.db_span
+        return unit.clamp(max=1.0)
+
+    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
+                frames: int | None = None) -> torch.Tensor:
+        if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
+            raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent + 1), got {tuple(z.shape)}")
+        sequence, style = z[..., :-1], z[..., -1]
+        length = sequence.shape[-1]
+        available = length * self.upsampling - 2 * self.margin
+        if frames is None:
+            frames = self.frames if length == self.latent_length(self.frames) else available
+        if not 1 <= frames <= available:
+            raise ValueError(f"z with {length} latent steps gives 1..{available} frames, not {frames}")
+        embedding = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        hidden = self.input_conv(sequence)
+        for block in self.blocks:
+            hidden = block(hidden, embedding)
+        hidden = F.relu(self.output_norm(hidden, embedding))
+        clock = self.clock(style, embedding, hidden.shape[-1])
+        activations = self.head_out(F.relu(self.head_in(torch.cat([hidden, clock], dim=1))))
+        mels = self.render(activations)
+        return mels[:, None, :, self.margin : self.margin + frames]
+
+
+def harmonic_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> HarmonicGenerator:
+    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``."""
+    return HarmonicGenerator(
+        mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
+        z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
+    )
+
+
+__all__ = ["HarmonicGenerator", "harmonic_generator", "harmonic_partials", "noise_bands"]
