@@ -17,10 +17,10 @@ import numpy as np
 import torch
 import torchaudio
 
-from melodygan_desktop.audio.inversion import available_methods, invert, resolve_method, spectral_convergence
+from melodygan_desktop.audio.inversion import available_methods, invert, resolve_method
 from melodygan_desktop.audio.io import read_audio
 from melodygan_desktop.audio.mel import MelFrontEnd, unit_to_power, waveform_to_mel
-from melodygan_desktop.audio.spectral_distance import resynthesis_scores
+from melodygan_desktop.audio.spectral_distance import resynthesis_scores, spectral_convergence
 from melodygan_desktop.checkpoints import CheckpointMeta, LoadedModel, find_models, load_generator
 from melodygan_desktop.checkpoints.vocoder_method import VOCODER_METHOD, register_vocoder_method
 from melodygan_desktop.config import MEL_PRESETS, MelConfig

@@ -23,7 +23,7 @@ from melodygan_desktop.audio.fgla import (
     peak_locked_phase,
     random_phase,
 )
-from melodygan_desktop.audio.mel import MelFrontEnd, mel_filterbank, reference_power, unit_to_power
+from melodygan_desktop.audio.mel import mel_filterbank, reference_power, unit_to_power
 from melodygan_desktop.config import MelConfig
 
 Progress = Callable[[float], None]
@@ -253,36 +253,6 @@ def invert(
     return audio[0] if single else audio
 
 
-def spectral_convergence(
-    reference_audio: np.ndarray, estimate_audio: np.ndarray, mel: MelConfig, *, domain: str = "mel"
-) -> float:
-    """``||S_ref - S_est||_F / ||S_ref||_F`` over magnitudes (lower is better; 0 = identical).
-
-    ``domain="mel"``: square roots of the mel power (what a mel round trip can recover);
-    ``domain="linear"``: STFT magnitudes (also scores the detail the mel discards). Mono ``(samples,)`` or
-    ``(batch, samples)`` at ``mel.sample_rate``; both are cut to the shorter length.
-    """
-    reference = torch.as_tensor(np.asarray(reference_audio, dtype=np.float32))
-    estimate = torch.as_tensor(np.asarray(estimate_audio, dtype=np.float32))
-    length = min(reference.shape[-1], estimate.shape[-1])
-    reference, estimate = reference[..., :length], estimate[..., :length]
-    with torch.inference_mode():
-        if domain == "mel":
-            front_end = MelFrontEnd(mel)
-            reference_magnitude = front_end.power(reference).sqrt()
-            estimate_magnitude = front_end.power(estimate).sqrt()
-        elif domain == "linear":
-            stft = StftPair(mel.n_fft, mel.hop_length)
-            reference_magnitude = stft.forward(reference.reshape(-1, length)).abs()
-            estimate_magnitude = stft.forward(estimate.reshape(-1, length)).abs()
-        else:
-            raise ValueError(f"domain must be 'mel' or 'linear', got {domain!r}")
-    norm = float(torch.linalg.vector_norm(reference_magnitude))
-    if norm == 0.0:
-        raise ValueError("the reference audio is silent; spectral convergence is undefined")
-    return float(torch.linalg.vector_norm(reference_magnitude - estimate_magnitude)) / norm
-
-
 __all__ = [
     "BASELINE_ITERATIONS",
     "DEFAULT_METHOD",
@@ -297,6 +267,5 @@ __all__ = [
     "invert",
     "register_inverter",
     "resolve_method",
-    "spectral_convergence",
     "unregister_inverter",
 ]

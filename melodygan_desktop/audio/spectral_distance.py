@@ -3,6 +3,7 @@ compare mel-to-audio methods.
 
 - ``multi_resolution_stft_loss``: spectral convergence plus mean |log magnitude| difference, averaged over
   three STFT resolutions (Yamamoto et al., Parallel WaveGAN). Differentiable; used to train the vocoder.
+- ``spectral_convergence``: one figure for a round trip, over mel or linear STFT magnitudes.
 - ``resynthesis_scores``: per clip, the same multi-resolution STFT distance, the log-spectral distance (dB),
   the mel-cepstral distortion (dB, 24 coefficients above c0 of the DCT of the log mel amplitude, as in
   Kubichek 1993) and the spectral convergence of the linear STFT. Lower is better for all four. Log-domain
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from melodygan_desktop.audio.mel import MelFrontEnd, reference_power
+from melodygan_desktop.audio.stft import StftPair
 from melodygan_desktop.config import MelConfig
 
 #: (n_fft, hop_length) of the multi-resolution STFT distance.
@@ -110,6 +112,36 @@ def _mel_cepstral_distortion(reference: torch.Tensor, estimate: torch.Tensor, me
     return per_frame.mean(dim=1).numpy()
 
 
+def spectral_convergence(
+    reference_audio: np.ndarray, estimate_audio: np.ndarray, mel: MelConfig, *, domain: str = "mel"
+) -> float:
+    """``||S_ref - S_est||_F / ||S_ref||_F`` over magnitudes (lower is better; 0 = identical).
+
+    ``domain="mel"``: square roots of the mel power (what a mel round trip can recover);
+    ``domain="linear"``: STFT magnitudes (also scores the detail the mel discards). Mono ``(samples,)`` or
+    ``(batch, samples)`` at ``mel.sample_rate``; both are cut to the shorter length.
+    """
+    reference = torch.as_tensor(np.asarray(reference_audio, dtype=np.float32))
+    estimate = torch.as_tensor(np.asarray(estimate_audio, dtype=np.float32))
+    length = min(reference.shape[-1], estimate.shape[-1])
+    reference, estimate = reference[..., :length], estimate[..., :length]
+    with torch.inference_mode():
+        if domain == "mel":
+            front_end = MelFrontEnd(mel)
+            reference_magnitude = front_end.power(reference).sqrt()
+            estimate_magnitude = front_end.power(estimate).sqrt()
+        elif domain == "linear":
+            stft = StftPair(mel.n_fft, mel.hop_length)
+            reference_magnitude = stft.forward(reference.reshape(-1, length)).abs()
+            estimate_magnitude = stft.forward(estimate.reshape(-1, length)).abs()
+        else:
+            raise ValueError(f"domain must be 'mel' or 'linear', got {domain!r}")
+    norm = float(torch.linalg.vector_norm(reference_magnitude))
+    if norm == 0.0:
+        raise ValueError("the reference audio is silent; spectral convergence is undefined")
+    return float(torch.linalg.vector_norm(reference_magnitude - estimate_magnitude)) / norm
+
+
 @dataclass(frozen=True)
 class ResynthesisScores:
     """Per-clip arrays (lower is better): multi-resolution STFT distance, log-spectral distance (dB),
@@ -152,5 +184,6 @@ __all__ = [
     "ResynthesisScores",
     "multi_resolution_stft_loss",
     "resynthesis_scores",
+    "spectral_convergence",
     "stft_magnitude",
 ]

@@ -14,10 +14,10 @@ from melodygan_desktop.audio.inversion import (
     available_methods,
     invert,
     register_inverter,
-    spectral_convergence,
     unregister_inverter,
 )
 from melodygan_desktop.audio.mel import waveform_to_mel
+from melodygan_desktop.audio.spectral_distance import spectral_convergence
 from melodygan_desktop.config import MelConfig
 
 #: Stated bound for the default method on the chord round trip (measured ~0.07 on 10 s; the papers'
