@@ -172,6 +172,15 @@ def _accuracy_cell(entry: dict[str, Any], who: str, original: float | None) -> s
 def methods_markdown(section: dict[str, Any]) -> str:
     """The mel-to-audio methods section (``methods_report.methods_measures``' dict): one row per method
     (means over the real clips) and, per genre, MR-STFT / MCD and the classifier's accuracy of each."""
+    lines = _real_methods_lines(section) if "original" in section else []  # absent without real audio
+    lines += [f"- {note}" for note in section["notes"]]
+    if section.get("generated"):  # absent before format_version 4
+        lines += ["", generated_methods_markdown(section["generated"])] if lines else [
+            generated_methods_markdown(section["generated"])]
+    return "\n".join(lines)
+
+
+def _real_methods_lines(section: dict[str, Any]) -> list[str]:
     methods, baseline, original = section["methods"], section["baseline"], section["original"]
     judged = original["judge"] is not None
     headers = ["method", "MR-STFT", "LSD dB", "MCD dB", "SC", f"wins vs {baseline} (MR-STFT / MCD)",
@@ -213,5 +222,47 @@ def methods_markdown(section: dict[str, Any]) -> str:
         f"{section['threads']} thread(s). Accuracies: genre heard as labelled, original clips -> "
         "resynthesised (share kept).",
     ]
-    lines += [f"- {note}" for note in section["notes"]]
+    return lines
+
+
+def generated_methods_markdown(part: dict[str, Any]) -> str:
+    """The methods on generated takes (``methods_generated.measure_generated``' dict): one row per method
+    (mel consistency, accuracies, musicality) and, per genre, consistency and accuracies of each."""
+    from melodygan_lab.evaluation.musicality import LABELS
+
+    music = ("beat_regularity", "harmonic_share", "tonal_clarity", "flatness") if part["musicality"] else ()
+    judged = part["judged"]
+    headers = ["method", "mel |diff| dB", "MCD dB", "classifier: heard as asked"]
+    headers += ["judge: heard as asked"] if judged else []
+    headers += [LABELS[f] for f in music]
+    rows = []
+    for method in part["methods"]:
+        entry = part["per_method"][method]
+        o, used = entry["overall"], entry.get("used", method)
+        row = [method if used == method else f"{method} (used {used})", fmt(o["mel_db"], 2),
+               fmt(o["mcd_db"], 2), percent(o["classifier_accuracy"])]
+        row += [percent(o["judge_accuracy"])] if judged else []
+        row += [fmt((o["musicality"] or {}).get(f)) for f in music]
+        rows.append(row)
+    lines = [f"### Mel-to-audio methods on generated takes ({sum(part['takes'].values())} takes)", "",
+             table(headers, rows), ""]
+    if any(part["per_method"][m]["genres"].get(g) for m in part["methods"] for g in part["takes"]):
+        genre_rows = []
+        for genre, count in part["takes"].items():
+            cells = []
+            for method in part["methods"]:
+                g = part["per_method"][method]["genres"][genre]
+                cell = f"{fmt(g['mel_db'], 2)} / {percent(g['classifier_accuracy'])}"
+                cells.append(cell + (f" / {percent(g['judge_accuracy'])}" if judged else ""))
+            genre_rows.append([genre, count, *cells])
+        who = "classifier / judge" if judged else "classifier"
+        lines += [table(["genre", "takes", *[f"{m}: mel dB / {who}" for m in part["methods"]]], genre_rows),
+                  ""]
+    lines.append(
+        "A generated mel has no original audio: mel |diff| = mean |difference| between the take's mel and "
+        "the mel of the method's audio (dB over bands and frames), MCD = mel-cepstral distortion between "
+        "the two (lower is better). Accuracies: the asked genre heard in the method's audio (overall: mean "
+        "over genres)." + (" Musicality as in the audio section, overall." if music else "")
+    )
+    lines += [f"- {note}" for note in part["notes"]]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ real-vs-real floor), B sent through each inversion method and back vs A (what me
 B and the generated set have at most ``n_per_genre`` clips per genre, so the distances compare sets of
 similar size. The generated takes are also turned into audio and measured beside real test audio with the
 musicality yardsticks and the independent genre judge (``audio_report``), and real test audio goes through
-each method and is compared with the original (``methods_report``).
+each method and is compared with the original (``methods_report``); so do the takes (``methods_generated``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from melodygan_lab.evaluation.data import LabelledClips, relabel
 from melodygan_lab.evaluation.diversity import diversity_by_genre
 from melodygan_lab.evaluation.judge_files import LoadedJudge, load_judge
 from melodygan_lab.evaluation.kernel import kernel_by_genre, kernel_distance
-from melodygan_lab.evaluation.methods_report import METHOD_CLIPS, methods_measures
+from melodygan_lab.evaluation.methods_generated import methods_section as methods_section_of
+from melodygan_lab.evaluation.methods_report import METHOD_CLIPS
 from melodygan_lab.evaluation.report_helpers import default_methods, mean_present
 from melodygan_lab.evaluation.sampling import clip_frames, generate_mels, pick_per_genre, resynthesise
 
@@ -45,11 +46,11 @@ if TYPE_CHECKING:
     from melodygan_desktop.checkpoints import LoadedModel
 
 REPORT_FORMAT = "melodygan-evaluation"
-#: 3: adds ``methods`` (the mel-to-audio methods on real audio; None when not measured).
-REPORT_VERSION = 3
+#: 3: adds ``methods`` (mel-to-audio methods on real audio); 4: ``methods.generated`` (on generated takes).
+REPORT_VERSION = 4
 
 #: ``progress(stage, done, total)``; stages: "generating", "resynthesising <method>", "embedding",
-#: "audio: generated takes", "audio: real clips", "methods: real clips", "methods: resynthesising".
+#: "audio: generated takes", "audio: real clips", "methods: real clips", "methods: resynthesising", ...
 Progress = Callable[[str, int, int], None]
 
 
@@ -82,7 +83,7 @@ def evaluate_model(
     and with ``musicality`` False there is no audio section. Returns a plain JSON-ready dict (see
     ``report_markdown``); distances are None where a set has fewer than two clips. ``methods`` (with up to
     ``method_clips`` real audio clips per genre, default ``n_per_genre`` up to ``METHOD_CLIPS``; 0 skips it)
-    measures the same methods on real audio.
+    measures the same methods on real audio and, under ``generated``, on as many generated takes per genre.
     """
     from melodygan_desktop.checkpoints import LoadedModel, load_generator
 
@@ -240,10 +241,12 @@ def evaluate_model(
         )
         timings["audio"] = time.perf_counter() - tick
     method_clips = min(n_per_genre, METHOD_CLIPS) if method_clips is None else method_clips
-    if methods and method_clips > 0 and audio_folder is not None and Path(audio_folder).is_dir():
+    if methods and method_clips > 0:
         tick = time.perf_counter()
-        methods_section = methods_measures(audio_folder, mel, methods, genres, classifier=clf, judge=judge,
-                                           per_genre=method_clips, seed=seed, progress=report)
+        methods_section = methods_section_of(
+            audio_folder, generated, asked if asks_genre else None, genres, mel, methods, classifier=clf,
+            judge=judge, with_musicality=musicality, per_genre=method_clips, seed=seed, progress=report,
+        )  # fmt: skip
         timings["methods"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
     return {

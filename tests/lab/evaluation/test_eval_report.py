@@ -83,7 +83,7 @@ def test_evaluate_model_report(workspace, classifier, generator_run):
     )  # fmt: skip
     assert stages == {
         "generating", "resynthesising griffin-lim", "embedding", "audio: generated takes",
-        "audio: real clips", "methods: real clips", "methods: resynthesising",
+        "audio: real clips", "methods: real clips", "methods: resynthesising", "methods: generated takes",
     }  # fmt: skip
     assert set(report["genres"]) == set(GENRES)
     for values in report["genres"].values():
@@ -110,6 +110,12 @@ def test_evaluate_model_report(workspace, classifier, generator_run):
     methods = report["methods"]  # real test audio through griffin-lim, beside the baseline
     assert methods["methods"] == ["griffin-lim", "nnls-fgla"] and set(methods["clips"].values()) == {4}
     assert "Mel-to-audio methods on 8 real test clips" in text
+    generated = methods["generated"]  # the same methods on the model's takes, 4 per genre
+    assert generated["methods"] == methods["methods"] and generated["takes"] == {g: 4 for g in GENRES}
+    for entry in generated["per_method"].values():
+        assert np.isfinite(entry["overall"]["mel_db"]) and 0 <= entry["overall"]["classifier_accuracy"] <= 1
+        assert entry["overall"]["musicality"]["flatness"] is not None
+    assert "Mel-to-audio methods on generated takes (8 takes)" in text
 
 
 def test_unknown_method_is_refused_before_any_work(workspace, classifier, generator_run):
@@ -137,7 +143,8 @@ def test_evaluate_command_writes_json(workspace, classifier, generator_run, caps
     assert code == 0
     report = json.loads(out.read_text())
     assert report["format"] == "melodygan-evaluation" and report["settings"]["n_per_genre"] == 3
-    assert report["format_version"] == 3 and report["audio"] is None
+    assert report["format_version"] == 4 and report["audio"] is None
+    assert report["methods"]["generated"]["musicality"] is False  # --no-musicality holds here too
     assert np.isfinite(report["overall"]["fd_generated"])
     assert "| **overall** |" in capsys.readouterr().out
 
@@ -279,5 +286,9 @@ def test_evaluate_command_measures_a_vocoder_beside_every_method(workspace, clas
     assert section["methods"] == everything and section["clips"] == {g: 2 for g in GENRES}
     for entry in section["per_method"].values():
         assert entry["overall"]["judge_accuracy"] is not None and entry["overall"]["mcd_db"] >= 0
+    generated = section["generated"]  # and the generated takes through each, judged too
+    assert generated["methods"] == everything and generated["takes"] == {g: 2 for g in GENRES}
+    for entry in generated["per_method"].values():
+        assert 0 <= entry["overall"]["judge_accuracy"] <= 1 and entry["overall"]["musicality"] is None
     assert main(["evaluate", str(generator_run), "--data", str(corpus), "--classifier",
                  str(classifier.classifier.path), "--vocoder", str(root / "no-vocoder")]) == 2

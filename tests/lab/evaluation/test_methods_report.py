@@ -1,5 +1,6 @@
 """The mel-to-audio methods section of an evaluation: real clips through each method (a tiny untrained
-vocoder among them), measured against the originals, timed, and heard by the classifier and the judge."""
+vocoder among them), measured against the originals, timed, and heard by the classifier and the judge; and
+generated takes through each method, measured by what the method keeps of their mel."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from melodygan_desktop.checkpoints.vocoder_files import save_vocoder
 from melodygan_desktop.checkpoints.vocoder_method import VOCODER_METHOD
 from melodygan_desktop.models.vocoder import MelVocoder, VocoderShape
 from melodygan_lab.evaluation.classifier_pipeline import train_classifier_folder
-from melodygan_lab.evaluation.markdown import methods_markdown
+from melodygan_lab.evaluation.markdown import generated_methods_markdown, methods_markdown
+from melodygan_lab.evaluation.methods_generated import (
+    CONSISTENCY,
+    measure_generated,
+    mel_consistency,
+    methods_section,
+)
 from melodygan_lab.evaluation.methods_report import (
     BASELINE,
     DISTANCES,
@@ -119,3 +126,65 @@ def test_identical_audio_scores_zero_and_keeps_every_accuracy(setup):
 
 def test_an_absent_vocoder_is_not_offered(tmp_path):
     assert not register_vocoders(tmp_path / "nothing")
+
+
+def _tonal_takes(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mels of both synthetic genres (``count`` each), as a generator's takes asked for those genres."""
+    from melodygan_desktop.audio.mel import MelFrontEnd, waveform_to_mel
+
+    front_end = MelFrontEnd(TINY_MEL)
+    mels = [waveform_to_mel(SYNTHS[g](1.0, TINY_MEL.sample_rate, 70 + i), TINY_MEL, front_end=front_end)
+            for g in GENRES for i in range(count)]
+    return np.stack([m[:, : TINY_MEL.frames] for m in mels]), np.repeat(np.arange(len(GENRES)), count)
+
+
+def test_every_method_is_measured_on_generated_takes(plugged):
+    _, classifier, judge, _ = plugged
+    takes, asked = _tonal_takes(3)
+    stages = set()
+    part = measure_generated(takes, asked, GENRES, TINY_MEL, default_methods(), classifier=classifier,
+                             judge=judge, per_genre=2, progress=lambda stage, *_: stages.add(stage))
+    assert stages == {"methods: generated takes"} and part["takes"] == {g: 2 for g in GENRES}
+    assert part["methods"] == ["griffin-lim", "fast-griffin-lim", BASELINE, VOCODER_METHOD]
+    for method in part["methods"]:
+        entry = part["per_method"][method]
+        for figures in [entry["overall"], *entry["genres"].values()]:
+            assert all(np.isfinite(figures[c]) and figures[c] >= 0 for c in CONSISTENCY)
+            assert 0 <= figures["classifier_accuracy"] <= 1 and 0 <= figures["judge_accuracy"] <= 1
+        music = entry["overall"]["musicality"]
+        assert all(np.isfinite(music[f]) for f in ("harmonic_share", "tonal_clarity", "flatness"))
+    json.dumps(part, allow_nan=False)
+    text = generated_methods_markdown(part)
+    assert "### Mel-to-audio methods on generated takes (4 takes)" in text and "tonal clarity" in text
+    assert "vocoder: mel dB / classifier / judge" in text
+
+
+def test_mel_consistency_favours_the_method_that_keeps_the_mel(setup):
+    take = _tonal_takes(1)[0][:1]
+    assert mel_consistency(take[0], take[0], TINY_MEL) == (0.0, 0.0)
+    shift, distortion = mel_consistency(take[0], take[0] + 0.05, TINY_MEL)  # 5 dB louder everywhere
+    assert shift == pytest.approx(5.0, rel=1e-5) and distortion == pytest.approx(0.0, abs=1e-4)
+    part = measure_generated(take, np.zeros(1, dtype=np.int64), GENRES, TINY_MEL, ["griffin-lim", BASELINE],
+                             classifier=setup[1], with_musicality=False)
+    mine = {m: part["per_method"][m]["overall"] for m in part["methods"]}
+    assert mine[BASELINE]["mel_db"] < mine["griffin-lim"]["mel_db"]
+    assert mine[BASELINE]["judge_accuracy"] is None and 0 <= mine[BASELINE]["classifier_accuracy"] <= 1
+    assert mine[BASELINE]["musicality"] is None and part["takes"] == {"lowchords": 1, "noisebursts": 0}
+    assert part["per_method"][BASELINE]["genres"]["noisebursts"]["mel_db"] is None
+
+
+def test_methods_section_without_real_audio_and_older_reports(setup):
+    _, classifier, _, _ = setup
+    takes, _ = _tonal_takes(1)
+    section = methods_section(None, takes, None, GENRES, TINY_MEL, ["griffin-lim"], classifier=classifier,
+                              with_musicality=False, per_genre=1)
+    assert section["methods"] == ["griffin-lim", BASELINE] and "original" not in section
+    part = section["generated"]
+    assert part["takes"] == {"all": 2} and part["per_method"][BASELINE]["genres"] == dict.fromkeys(GENRES)
+    assert part["per_method"][BASELINE]["overall"]["classifier_accuracy"] is None
+    text = methods_markdown(section)
+    assert text.startswith("- no folder of real audio") and "on generated takes (2 takes)" in text
+    assert "mel dB / classifier" not in text  # no per-genre table for an unconditional model
+    older = methods_measures(setup[0] / "test", TINY_MEL, [BASELINE], GENRES, classifier=classifier,
+                             per_genre=1)  # format_version 3: no generated part
+    assert "on generated takes" not in methods_markdown(older)
