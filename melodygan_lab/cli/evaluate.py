@@ -23,7 +23,8 @@ def add_evaluate_subparser(subparsers) -> None:
         "real-vs-real floor and the distance of real clips resynthesised through each mel-to-audio method. "
         "Then turn the takes into audio and set them beside real test audio: musicality yardsticks and the "
         "accuracy of an independent genre judge that listens to audio features. Real test audio also goes "
-        "through every mel-to-audio method: spectral distances to the original, speed and genre accuracy.",
+        "through every mel-to-audio method: spectral distances to the original, speed and genre accuracy; "
+        "so do the generated takes: how much of their mel each method keeps, genre accuracy, musicality.",
     )
     p.add_argument("model", metavar="MODEL", help="model name (see 'melodygan list') or checkpoint folder")
     p.add_argument(
@@ -47,13 +48,14 @@ def add_evaluate_subparser(subparsers) -> None:
     )
     p.add_argument("--vocoder", metavar="DIR",
                    help="measure this vocoder (or vocoder run: its newest checkpoint) as 'vocoder'")
-    p.add_argument("--method-clips", type=int_in(0, 1000), metavar="N", help="real audio clips per genre "
-                   "for the mel-to-audio methods section (default: --per-genre, at most 8; 0 skips it)")
+    p.add_argument("--method-clips", type=int_in(0, 1000), metavar="N", help="real audio clips and generated "
+                   "takes per genre for the mel-to-audio methods section (default: --per-genre, at most 8; 0 "
+                   "skips it)")
     p.add_argument(
         "--no-resynthesis",
         action="store_true",
-        help="skip the resynthesised-real distances (they do not "
-        "depend on the model, so one run per data set and seed is enough)",
+        help="skip the resynthesised-real distances and the mel-to-audio methods section (the real-audio "
+        "figures do not depend on the model, so one run per data set and seed is enough)",
     )
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")

@@ -168,6 +168,7 @@ def test_mel_consistency_favours_the_method_that_keeps_the_mel(setup):
                              classifier=setup[1], with_musicality=False)
     mine = {m: part["per_method"][m]["overall"] for m in part["methods"]}
     assert mine[BASELINE]["mel_db"] < mine["griffin-lim"]["mel_db"]
+    assert mine[BASELINE]["mcd_db"] < mine["griffin-lim"]["mcd_db"]
     assert mine[BASELINE]["judge_accuracy"] is None and 0 <= mine[BASELINE]["classifier_accuracy"] <= 1
     assert mine[BASELINE]["musicality"] is None and part["takes"] == {"lowchords": 1, "noisebursts": 0}
     assert part["per_method"][BASELINE]["genres"]["noisebursts"]["mel_db"] is None
