@@ -66,6 +66,7 @@ def cmd_vocoder_train(args) -> int:
     import dataclasses
 
     from .. import paths
+    from ..checkpoints.vocoder_files import vocoder_checkpoints
     from ..config import MEL_PRESETS
     from ..data.audio_clips import load_audio_clips
     from ..threads import prepare_workers, set_torch_threads
@@ -94,7 +95,12 @@ def cmd_vocoder_train(args) -> int:
     recipe = VocoderRecipe(batch=args.batch_size, segment_frames=args.segment_frames,
                            adversarial_from=args.adversarial_from, seed=args.seed)
     device = resolve_device(args.device)
-    print(display_text(f"training the vocoder on {device} in {run_dir}"))
+    done = vocoder_checkpoints(run_dir)
+    if done:  # the run keeps the recipe, shape and mel settings it started with
+        print(display_text(f"resuming the vocoder run in {run_dir} from {done[-1].name} on {device} "
+                           "(with the recipe it started with)"))
+    else:
+        print(display_text(f"training the vocoder on {device} in {run_dir}"))
     last = None
     stop = {"requested": False}
 

@@ -90,7 +90,8 @@ def test_cli_trains_resumes_and_exports(genre_folder, tmp_path, capsys):
               "--segment-frames", "8", "--threads", "1", "--checkpoint-every", "1"]
     assert main([*common, "--steps", "1"]) == 0
     assert main([*common, "--steps", "2"]) == 0
-    assert "step_00000002" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "step_00000002" in out and "resuming the vocoder run" in out and "step_00000001" in out
     assert main(["vocoder", "export", str(run_dir), "-o", str(tmp_path / "out"), "--half"]) == 0
     vocoder, _, meta = load_vocoder(tmp_path / "out")
     assert meta["metrics"]["steps"] == 2 and vocoder.shape.width == 256
