@@ -86,7 +86,7 @@ def build_services(
     write_loop_fn: WriteLoopFunction | None = None,
 ) -> AppServices:
     """Real core behind every dependency left ``None`` (imported lazily, when first used)."""
-    from melodygan_desktop.services import core
+    from melodygan_desktop.services import audio_jobs, core
 
     jobs = JobRunner(parent=parent)
     return AppServices(
@@ -97,13 +97,13 @@ def build_services(
         generation=GenerationService(jobs, generate_fn, parent=parent),
         training=TrainingSession(train_fn, thread_cap, parent=parent),
         prepare_fn=prepare_fn or core.prepare_summary,
-        write_audio_fn=write_audio_fn or core.write_audio,
+        write_audio_fn=write_audio_fn or audio_jobs.write_audio,
         export_model_fn=export_model_fn or core.export_trained_model,
-        invert_preview_fn=invert_preview_fn or core.invert_preview,
+        invert_preview_fn=invert_preview_fn or audio_jobs.invert_preview,
         list_runs_fn=list_runs_fn or core.unfinished_runs,
         resume_config_fn=resume_config_fn or core.resume_config,
         model_store=model_store or core.ModelStore(),
         take_store=take_store or TakeStore(),
-        estimate_tempo_fn=estimate_tempo_fn or core.estimate_tempo,
-        write_loop_fn=write_loop_fn or core.write_loop,
+        estimate_tempo_fn=estimate_tempo_fn or audio_jobs.estimate_tempo,
+        write_loop_fn=write_loop_fn or audio_jobs.write_loop,
     )

@@ -27,7 +27,7 @@ FALLBACK_BPM = 120.0
 
 @dataclass(frozen=True)
 class LoopChoice:
-    """What the user picked; ``services.core.write_loop`` turns it into the core's ``LoopSpec``."""
+    """What the user picked; ``services.audio_jobs.write_loop`` turns it into the core's ``LoopSpec``."""
 
     bpm: float
     bars: int

@@ -10,12 +10,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView
 
 from melodygan_desktop.audio.io import read_metadata
-from melodygan_desktop.services import core
+from melodygan_desktop.services import audio_jobs
 
 
 def test_a_take_dragged_out_of_the_list_is_a_wav_file(qtbot, window, _isolated_home):
     tab = window.generate_tab
-    window.services.write_audio_fn = core.write_audio  # the real writer
+    window.services.write_audio_fn = audio_jobs.write_audio  # the real writer
     with qtbot.waitSignal(window.services.generation.take_ready, timeout=5000):
         tab.generate()
     take = tab.current_take
