@@ -117,6 +117,7 @@ def test_meta_json_numbers_are_range_checked_before_anything_is_built(tmp_path, 
     [{"codec": {"n_mels": 128, "latent_dim": 64, "width": 10**9, "blocks": 2}},
      {"sequence": {"latent_dim": 64, "z_dim": 64, "embed_dim": 128, "width": 256, "critic_width": 2**40}},
      {"codec": {"n_mels": 128, "latent_dim": 64.5, "width": 256, "blocks": 2}},
+     {"noise_from": 10**9}, {"noise_from": True},
      {"evil": {}}],
 )
 def test_meta_json_architecture_is_range_checked(tmp_path, architecture):

@@ -33,7 +33,7 @@ MAX_GENRE_CHARS = 100
 MAX_STEP = 10**12
 #: Sub-objects of ``architecture`` and the ints each holds (range-checked by the shapes' own from_dict).
 #: melodygan-latent's shapes, then melodygan-cond's widths and sizes (integers or lists of integers).
-_ARCHITECTURE_KEYS = ("codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim")
+_ARCHITECTURE_KEYS = ("codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim", "noise_from")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -162,7 +162,8 @@ def validate_meta(meta: CheckpointMeta, where: str, *, require_sha: bool = True)
 
 def check_architecture(architecture: dict[str, Any], where: str) -> None:
     """Only known keys: ``codec`` / ``sequence`` objects of integers, each within the shape's own bounds;
-    the conditional model's sizes as integers (or up to 6 of them) in 1..1024."""
+    the conditional model's sizes as integers (or up to 6 of them) in 1..1024; ``noise_from`` (the harmonic
+    model's lowest noise bin) in 0..1024."""
     from melodygan_desktop.models.codec import CodecShape
     from melodygan_desktop.models.latent import SequenceShape
 
@@ -178,6 +179,9 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
             isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in values
         ):
             raise CheckpointError(f"{where}: architecture.{key} must be 1-6 integers in 1..1024")
+    noise_from = architecture.get("noise_from", 0)
+    if not isinstance(noise_from, int) or isinstance(noise_from, bool) or not 0 <= noise_from <= 1024:
+        raise CheckpointError(f"{where}: architecture.noise_from must be an integer in 0..1024")
     for key, shape in (("codec", CodecShape), ("sequence", SequenceShape)):
         if key not in architecture:
             continue

@@ -36,6 +36,9 @@ HARMONICS = 16
 TIMBRES = 2
 NOISE_BANDS = 16
 HEAD_WIDTH = 128
+#: Lowest mel bin of the noise bands in new models (about 1.3 kHz at the default settings): below it, sound
+#: can only be pitched, as the low and middle register of real music mostly is (kick drums included).
+NOISE_FROM = 48
 #: Clock features: sine and cosine at these multiples of the beat rate (bar of four, half bar, beat, 8th).
 CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
 TEMPO_RANGE = (60.0, 180.0)
@@ -59,9 +62,10 @@ def harmonic_partials(mel: MelConfig, pitches: int = PITCHES, harmonics: int = H
     return torch.from_numpy(out).float()
 
 
-def noise_bands(n_mels: int, bands: int = NOISE_BANDS) -> torch.Tensor:
-    """``(bands, n_mels)``: Hann bumps over the mel axis, half-overlapping, summing to one in the middle."""
-    centres = np.linspace(0, n_mels - 1, bands)
+def noise_bands(n_mels: int, bands: int = NOISE_BANDS, start: int = 0) -> torch.Tensor:
+    """``(bands, n_mels)``: Hann bumps over mel bins ``start`` to the top, half-overlapping, summing to one
+    between the first and last centre."""
+    centres = np.linspace(start, n_mels - 1, bands)
     width = centres[1] - centres[0]
     distance = np.abs(np.arange(n_mels)[None, :] - centres[:, None]) / width
     return torch.from_numpy(np.where(distance < 1, 0.5 + 0.5 * np.cos(np.pi * distance), 0.0)).float()
@@ -75,8 +79,11 @@ class HarmonicGenerator(ConditionalGenerator):
     """
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
-                 embed_dim: int = EMBED_DIM) -> None:
+                 embed_dim: int = EMBED_DIM, noise_from: int = NOISE_FROM) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
+        if not 0 <= noise_from <= mel.n_mels - 2:
+            raise ValueError(f"noise_from must be 0 to {mel.n_mels - 2}, got {noise_from}")
+        self.shape["noise_from"] = noise_from
         del self.output_conv  # the mel comes from the renderer below
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
@@ -89,7 +96,7 @@ class HarmonicGenerator(ConditionalGenerator):
         levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
         self.partial_levels = nn.Parameter(levels.repeat(TIMBRES, 1))
         self.register_buffer("partials", harmonic_partials(mel), persistent=False)
-        self.register_buffer("bands", noise_bands(mel.n_mels), persistent=False)
+        self.register_buffer("bands", noise_bands(mel.n_mels, start=noise_from), persistent=False)
 
     def latent_shape(self, frames: int) -> tuple[int, ...]:
         return (self.z_dim, self.latent_length(frames) + 1)
@@ -140,11 +147,16 @@ class HarmonicGenerator(ConditionalGenerator):
 
 
 def harmonic_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> HarmonicGenerator:
-    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``."""
+    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and
+    ``noise_from`` (``NOISE_FROM`` for a new model; 0, noise over the whole range, for models saved before
+    the setting existed)."""
+    noise_from = NOISE_FROM if architecture is None else architecture.get("noise_from", 0)
+    if not isinstance(noise_from, int) or isinstance(noise_from, bool):
+        raise ValueError(f"architecture noise_from = {noise_from!r} is not a whole number")
     return HarmonicGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
-        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], noise_from=noise_from,
     )
 
 

@@ -4,6 +4,7 @@ model that trains, saves, loads and generates through the real entry points."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from melodygan_desktop import checkpoints
@@ -75,3 +76,17 @@ def test_trains_saves_loads_and_generates(genre_folder, tmp_path):
     assert take.mel.shape == (128, MEL.frames_for_seconds(3.0)) and np.isfinite(take.audio).all()
     again = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
     assert np.array_equal(take.mel, again.mel)
+
+
+def test_noise_stays_above_the_low_register_in_new_models_and_old_files_keep_theirs():
+    from melodygan_desktop.models.harmonic import NOISE_FROM
+
+    new = harmonic_generator(MEL, 2)
+    assert new.architecture()["noise_from"] == NOISE_FROM
+    assert float(new.bands[:, : NOISE_FROM - 8].sum()) == 0.0  # nothing but pitched sound down there
+    old = harmonic_generator(MEL, 2, {"channels": [192, 160, 128, 64], "z_dim": 64, "embed_dim": 128})
+    assert old.architecture()["noise_from"] == 0 and float(old.bands[:, :8].sum()) > 0
+    with pytest.raises(ValueError, match="noise_from"):
+        harmonic_generator(MEL, 2, {**new.architecture(), "noise_from": 500})
+    with pytest.raises(ValueError, match="noise_from"):
+        harmonic_generator(MEL, 2, {**new.architecture(), "noise_from": "low"})
