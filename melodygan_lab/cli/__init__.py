@@ -15,8 +15,9 @@ import argparse
 def build_parser() -> argparse.ArgumentParser:
     from melodygan_desktop import __version__
 
+    from .classifier import add_classifier_subparser
     from .corpus import add_corpus_subparser
-    from .evaluate import add_classifier_subparser, add_evaluate_subparser
+    from .evaluate import add_evaluate_subparser
     from .judge import add_judge_subparser
 
     parser = argparse.ArgumentParser(
