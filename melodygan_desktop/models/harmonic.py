@@ -2,7 +2,8 @@
 
 The trunk is ``melodygan-cond``'s (a latent sequence upsampled 8x in time with FiLM genre conditioning), but
 it does not paint mel bins. Its head outputs, per frame, how loud each of 84 pitches (C1 to B7) sounds in
-each of two timbres and how loud 16 broadband noise bands are; a fixed renderer turns that into the mel:
+each of two timbres and how loud 16 broadband noise bands (from about 1.3 kHz up) are; a fixed renderer
+turns that into the mel:
 
     mel power = sum over timbres and pitches of  activation x harmonic template(timbre, pitch)
               + sum over bands of  activation x band shape  +  the floor (silence)

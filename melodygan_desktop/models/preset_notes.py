@@ -117,7 +117,10 @@ HARMONIC_NOTES = (
     "timbres and of 16 broadband noise bands. A fixed renderer turns those into the mel: each pitch is a "
     "harmonic template (16 partials, each the exact Hann main lobe of a sinusoid projected onto the mel "
     "filterbank, with learned per-timbre partial levels), each noise band a smooth bump; powers add, then "
-    "the log. Tonal energy can only sit on harmonic lines at real pitches.",
+    "the log. Tonal energy can only sit on harmonic lines at real pitches, and the noise bands start at "
+    "about 1.3 kHz, so the low and middle register is pitched (with noise bands over the whole range, a "
+    "trial run's takes had a harmonic share of 0.36 at step 5,000; with them from 1.3 kHz, 0.52 at step "
+    "2,000; 26 takes each).",
     "A beat clock: the take's global style (the last column of z) and its genre set a tempo (60-180 BPM) "
     "and a phase; sines and cosines at 1/4, 1/2, 1 and 2 cycles per beat feed the head, so onsets can lock "
     "to one steady grid for the whole take.",
