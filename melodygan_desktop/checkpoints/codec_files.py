@@ -26,7 +26,7 @@ from melodygan_desktop.checkpoints.files import (
 )
 from melodygan_desktop.checkpoints.load import check_weights, load_generator, read_weights, verify_sha256
 from melodygan_desktop.checkpoints.meta import FORMAT as GENERATOR_FORMAT
-from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, META_NAME, CheckpointError
+from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, META_NAME, CheckpointError, read_format_meta
 from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
 from melodygan_desktop.models.codec import CodecShape, MelCodec
 from melodygan_desktop.paths import bundled_checkpoints_dir
@@ -92,21 +92,7 @@ def save_codec(
 
 def read_codec_meta(folder: str | os.PathLike[str]) -> tuple[CodecShape, MelConfig, dict[str, Any]]:
     """(shape, mel settings, whole meta dict) of a codec folder; ``CheckpointError`` if anything is off."""
-    path = Path(folder) / META_NAME
-    try:
-        if not path.exists():
-            raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a mel codec folder")
-        data = json.loads(read_regular_bytes(path, MAX_META_BYTES).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
-    except ValueError:
-        raise CheckpointError(f"{path}: too large for a meta.json") from None
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not isinstance(data, dict) or data.get("format") != CODEC_FORMAT:
-        raise CheckpointError(f"{path}: not a MELodyGAN mel codec")
-    if data.get("format_version") != CODEC_VERSION:
-        raise CheckpointError(f"{path}: unknown codec format_version {data.get('format_version')!r}")
+    path, data = read_format_meta(folder, CODEC_FORMAT, CODEC_VERSION, "mel codec")
     try:
         shape = CodecShape.from_dict(data["shape"])
         mel = from_dict(MelConfig, data["mel"])
@@ -114,8 +100,6 @@ def read_codec_meta(folder: str | os.PathLike[str]) -> tuple[CodecShape, MelConf
         raise CheckpointError(f"{path}: bad codec description ({exc})") from None
     if shape.n_mels != mel.n_mels:
         raise CheckpointError(f"{path}: codec has {shape.n_mels} mel bins, its mel settings {mel.n_mels}")
-    if not isinstance(data.get("sha256"), str):
-        raise CheckpointError(f"{path}: sha256 missing")
     return shape, mel, data
 
 

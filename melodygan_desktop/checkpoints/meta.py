@@ -196,6 +196,30 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
             raise CheckpointError(f"{where}: architecture.{key}: {display_text(str(exc))}") from None
 
 
+def read_format_meta(folder: str | Path, fmt: str, version: int, kind: str) -> tuple[Path, dict[str, Any]]:
+    """``(path, dict)`` of ``folder/meta.json`` for the app's non-generator files (codec, vocoder): valid
+    JSON of at most ``MAX_META_BYTES``, ``format`` ``fmt`` at ``format_version`` ``version``, a ``sha256``
+    string; ``CheckpointError`` naming the file otherwise (``kind`` says what the folder should be)."""
+    path = Path(folder) / META_NAME
+    try:
+        if not path.exists():
+            raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a {kind} folder")
+        data = json.loads(read_regular_bytes(path, MAX_META_BYTES).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError:
+        raise CheckpointError(f"{path}: too large for a meta.json") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise CheckpointError(f"{path}: not a MELodyGAN {kind}")
+    if data.get("format_version") != version:
+        raise CheckpointError(f"{path}: unknown {kind} format_version {data.get('format_version')!r}")
+    if not isinstance(data.get("sha256"), str):
+        raise CheckpointError(f"{path}: sha256 missing")
+    return path, data
+
+
 def read_meta(folder: str | Path) -> CheckpointMeta:
     """Read and validate ``folder/meta.json`` (does not touch the weights)."""
     path = Path(folder) / META_NAME

@@ -32,8 +32,10 @@ def is_complete(folder: Path) -> bool:
     )
 
 
-def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
-    """Complete step folders of ``run_dir``, oldest step first."""
+def list_checkpoints(run_dir: str | os.PathLike[str], complete=None) -> list[Path]:
+    """Complete step folders of ``run_dir``, oldest step first (``complete(folder)``: what counts as
+    complete; default ``is_complete``, a generator checkpoint)."""
+    complete = complete or is_complete
     run_dir = Path(run_dir)
     found = []
     try:
@@ -42,7 +44,7 @@ def list_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
         return []
     for entry in entries:
         match = STEP_PATTERN.match(entry.name)
-        if match and entry.is_dir() and is_complete(Path(entry.path)):
+        if match and entry.is_dir(follow_symlinks=False) and complete(Path(entry.path)):
             found.append((int(match.group(1)), Path(entry.path)))
     return [path for _, path in sorted(found)]
 

@@ -26,14 +26,13 @@ from melodygan_desktop.checkpoints.files import (
     fsync_dir,
     fsync_file,
     make_tmp_folder,
-    read_regular_bytes,
     remove_tree,
     sha256_file,
     swap_in_folder,
 )
 from melodygan_desktop.checkpoints.load import check_weights, read_weights, verify_sha256
-from melodygan_desktop.checkpoints.meta import MAX_META_BYTES, META_NAME, TRAINING_NAME, CheckpointError
-from melodygan_desktop.checkpoints.pointers import LATEST_NAME, STEP_PATTERN, step_folder_name
+from melodygan_desktop.checkpoints.meta import META_NAME, TRAINING_NAME, CheckpointError, read_format_meta
+from melodygan_desktop.checkpoints.pointers import LATEST_NAME, list_checkpoints, step_folder_name
 from melodygan_desktop.config import ConfigError, MelConfig, from_dict, to_dict
 from melodygan_desktop.models.vocoder import MelVocoder, VocoderShape
 from melodygan_desktop.paths import bundled_checkpoints_dir
@@ -101,16 +100,7 @@ def _is_step_folder(folder: Path) -> bool:
 
 def vocoder_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
     """Complete step folders of a vocoder run, oldest first."""
-    found = []
-    try:
-        entries = list(os.scandir(run_dir))
-    except OSError:
-        return []
-    for entry in entries:
-        match = STEP_PATTERN.match(entry.name)
-        if match and entry.is_dir(follow_symlinks=False) and _is_step_folder(Path(entry.path)):
-            found.append((int(match.group(1)), Path(entry.path)))
-    return [path for _, path in sorted(found)]
+    return list_checkpoints(run_dir, complete=_is_step_folder)
 
 
 def save_vocoder_checkpoint(
@@ -161,21 +151,7 @@ def resolve_vocoder_dir(folder: str | os.PathLike[str] | None = None) -> Path:
 
 def read_vocoder_meta(folder: str | os.PathLike[str]) -> tuple[VocoderShape, MelConfig, dict[str, Any]]:
     """(shape, mel settings, whole meta dict) of a vocoder folder; ``CheckpointError`` if anything is off."""
-    path = Path(folder) / META_NAME
-    try:
-        if not path.exists():
-            raise CheckpointError(f"{Path(folder)}: no {META_NAME}: not a vocoder folder")
-        data = json.loads(read_regular_bytes(path, MAX_META_BYTES).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
-    except ValueError:
-        raise CheckpointError(f"{path}: too large for a meta.json") from None
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not isinstance(data, dict) or data.get("format") != VOCODER_FORMAT:
-        raise CheckpointError(f"{path}: not a MELodyGAN vocoder")
-    if data.get("format_version") != VOCODER_VERSION:
-        raise CheckpointError(f"{path}: unknown vocoder format_version {data.get('format_version')!r}")
+    path, data = read_format_meta(folder, VOCODER_FORMAT, VOCODER_VERSION, "vocoder")
     try:
         shape = VocoderShape.from_dict(data["shape"])
         mel = from_dict(MelConfig, data["mel"])
@@ -183,8 +159,6 @@ def read_vocoder_meta(folder: str | os.PathLike[str]) -> tuple[VocoderShape, Mel
         raise CheckpointError(f"{path}: bad vocoder description ({exc})") from None
     if (shape.n_mels, shape.n_fft, shape.hop_length) != (mel.n_mels, mel.n_fft, mel.hop_length):
         raise CheckpointError(f"{path}: the network's mel bins, n_fft or hop do not match its mel settings")
-    if not isinstance(data.get("sha256"), str):
-        raise CheckpointError(f"{path}: sha256 missing")
     return shape, mel, data
 
 

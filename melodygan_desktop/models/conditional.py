@@ -161,19 +161,26 @@ class ConditionalGenerator(Generator):
         """
         if z.dim() != 3 or z.shape[1] != self.z_dim:
             raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent), got {tuple(z.shape)}")
-        length = z.shape[-1]
+        frames = self.frames_for(z.shape[-1], frames)
+        embedding = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        mels = torch.sigmoid(self.output_conv(self.trunk(z, embedding)))
+        return mels[:, None, :, self.margin : self.margin + frames]
+
+    def frames_for(self, length: int, frames: int | None) -> int:
+        """Output frames of a latent sequence of ``length`` steps: ``frames``, checked, or the default."""
         available = length * self.upsampling - 2 * self.margin
         if frames is None:
             frames = self.frames if length == self.latent_length(self.frames) else available
         if not 1 <= frames <= available:
             raise ValueError(f"z with {length} latent steps gives 1..{available} frames, not {frames}")
-        embedding = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        return frames
+
+    def trunk(self, z: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """The latent sequence through the upsampling blocks: ``(B, channels[-1], T_latent * 8)``."""
         hidden = self.input_conv(z)
         for block in self.blocks:
             hidden = block(hidden, embedding)
-        hidden = F.relu(self.output_norm(hidden, embedding))
-        mels = torch.sigmoid(self.output_conv(hidden))
-        return mels[:, None, :, self.margin : self.margin + frames]
+        return F.relu(self.output_norm(hidden, embedding))
 
 
 class ProjectionDiscriminator(Discriminator):

@@ -130,17 +130,9 @@ class HarmonicGenerator(ConditionalGenerator):
         if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
             raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent + 1), got {tuple(z.shape)}")
         sequence, style = z[..., :-1], z[..., -1]
-        length = sequence.shape[-1]
-        available = length * self.upsampling - 2 * self.margin
-        if frames is None:
-            frames = self.frames if length == self.latent_length(self.frames) else available
-        if not 1 <= frames <= available:
-            raise ValueError(f"z with {length} latent steps gives 1..{available} frames, not {frames}")
+        frames = self.frames_for(sequence.shape[-1], frames)
         embedding = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
-        hidden = self.input_conv(sequence)
-        for block in self.blocks:
-            hidden = block(hidden, embedding)
-        hidden = F.relu(self.output_norm(hidden, embedding))
+        hidden = self.trunk(sequence, embedding)
         clock = self.clock(style, embedding, hidden.shape[-1])
         activations = self.head_out(F.relu(self.head_in(torch.cat([hidden, clock], dim=1))))
         mels = self.render(activations)
