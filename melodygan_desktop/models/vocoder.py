@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from melodygan_desktop.audio.fgla import polar_spectrum
 from melodygan_desktop.audio.mel import mel_filterbank, reference_power
 from melodygan_desktop.config import MelConfig
 
@@ -138,7 +139,9 @@ class MelVocoder(nn.Module):
             log_magnitude = log_magnitude + self.prior_log_magnitude(mel_unit)
         magnitude = torch.exp(log_magnitude.clamp(max=MAX_LOG_MAGNITUDE))
         # Phase as an angle: cos/sin of an unbounded value wrap it for free (the Vocos parametrisation).
-        return torch.polar(magnitude, phase).transpose(1, 2)
+        # Without autograd, the engine's real-view polar (about 4x faster than torch.polar on a CPU).
+        polar = torch.polar if torch.is_grad_enabled() else polar_spectrum
+        return polar(magnitude, phase).transpose(1, 2)
 
     def forward(self, mel_unit: torch.Tensor) -> torch.Tensor:
         frames = mel_unit.shape[-1]
