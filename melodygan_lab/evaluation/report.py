@@ -39,7 +39,7 @@ from melodygan_lab.evaluation.judge_files import LoadedJudge, load_judge
 from melodygan_lab.evaluation.kernel import kernel_by_genre, kernel_distance
 from melodygan_lab.evaluation.methods_generated import methods_section as methods_section_of
 from melodygan_lab.evaluation.methods_report import METHOD_CLIPS
-from melodygan_lab.evaluation.report_helpers import default_methods, mean_present
+from melodygan_lab.evaluation.report_helpers import default_methods, embed_sets, mean_present
 from melodygan_lab.evaluation.sampling import clip_frames, generate_mels, pick_per_genre, resynthesise
 
 if TYPE_CHECKING:
@@ -153,14 +153,7 @@ def evaluate_model(
         "generated": generated,
         **{f"resynth:{m}": v for m, v in resynthesised.items()},
     }
-    total = sum(len(v) for v in sets.values())
-    done = 0
-    embeddings: dict[str, np.ndarray] = {}
-    for name, mels in sets.items():
-        offset = done
-        embeddings[name] = clf.embed(mels, progress=lambda d, t, o=offset: report("embedding", o + d, total))
-        done += len(mels)
-    heard = {k: logits_from_embeddings(clf.model, v).argmax(axis=1) for k, v in embeddings.items()}
+    embeddings, heard = embed_sets(clf, sets, report)
     timings["embed"] = time.perf_counter() - tick
     # Classifier indices -> evaluation genre indices (-1: a genre the model does not have).
     to_eval = np.array([genres.index(g) if g in genres else -1 for g in clf.genres])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,3 +19,22 @@ def mean_present(values: Sequence[float | None]) -> float | None:
     """Mean of the values that are not None (None when there are none)."""
     present = [v for v in values if v is not None]
     return float(np.mean(present)) if present else None
+
+
+def embed_sets(
+    classifier, sets: Mapping[str, np.ndarray], report: Callable[[str, int, int], None]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Classifier embeddings of each named set of mels and the classifier's genre index for every clip;
+    ``report("embedding", done, total)`` counts clips over all sets."""
+    from melodygan_desktop.evaluation.classifier import logits_from_embeddings
+
+    total, done = sum(len(v) for v in sets.values()), 0
+    embeddings: dict[str, np.ndarray] = {}
+    for name, mels in sets.items():
+        offset = done
+        embeddings[name] = classifier.embed(
+            mels, progress=lambda d, t, o=offset: report("embedding", o + d, total)
+        )
+        done += len(mels)
+    heard = {k: logits_from_embeddings(classifier.model, v).argmax(axis=1) for k, v in embeddings.items()}
+    return embeddings, heard
