@@ -10,6 +10,7 @@ from pathlib import Path
 
 from melodygan_desktop.cli.arguments import float_in, int_in, max_threads
 from melodygan_desktop.config import MAX_BATCH_SIZE, MAX_CLIP_SECONDS, MAX_SEED
+from melodygan_lab.cli.training_output import check_folders, print_test_result
 
 
 def add_classifier_subparser(subparsers) -> None:
@@ -74,11 +75,7 @@ def cmd_classifier_train(args) -> int:
     from melodygan_lab.evaluation.classifier_pipeline import train_classifier_folder
     from melodygan_lab.evaluation.train_classifier import ClassifierTrainConfig
 
-    if not Path(args.data_dir).is_dir():
-        raise CliError(f"{args.data_dir}: no such folder")
-    output = Path(args.output)
-    if output.exists() and not args.force:
-        raise CliError(f"{output} exists; pass --force to replace it")
+    output = check_folders(args)
     threads = set_torch_threads(args.threads)
     mel = MEL_PRESETS["paper000-10s"]
     if args.clip_seconds:
@@ -130,19 +127,12 @@ def cmd_classifier_train(args) -> int:
         files_bar.close()
         if state["bar"] is not None:
             state["bar"].close()
-    from melodygan_lab.evaluation.markdown import confusion_table
-
     test = build.test
     print(
         f"trained on {threads} thread(s) in {build.training.seconds:.0f} s (best epoch "
         f"{build.training.best_epoch}); clips read in {build.seconds_loading:.0f} s"
     )
-    print(
-        f"{build.test_split}: accuracy {test.accuracy:.3f}, balanced {test.balanced_accuracy:.3f}, "
-        f"{test.clips} clips"
-    )
-    print(confusion_table(test.confusion, list(test.genres)))
-    print(f"wrote {build.classifier.path}")
+    print_test_result(build.test_split, test, build.classifier.path)
     return 0
 
 

@@ -6,10 +6,10 @@ Heavy modules are imported inside the handler so building the parser stays insta
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from melodygan_desktop.cli.arguments import float_in, int_in, max_threads
 from melodygan_desktop.config import MAX_SEED
+from melodygan_lab.cli.training_output import check_folders, print_test_result
 
 
 def add_judge_subparser(subparsers) -> None:
@@ -51,13 +51,7 @@ def cmd_judge_train(args) -> int:
     from melodygan_desktop.threads import set_torch_threads
     from melodygan_lab.evaluation.judge import JudgeArchitecture, JudgeTrainConfig
     from melodygan_lab.evaluation.judge_pipeline import train_judge_folder
-    from melodygan_lab.evaluation.markdown import confusion_table
-
-    if not Path(args.data_dir).is_dir():
-        raise CliError(f"{args.data_dir}: no such folder")
-    output = Path(args.output)
-    if output.exists() and not args.force:
-        raise CliError(f"{output} exists; pass --force to replace it")
+    output = check_folders(args)
     threads = set_torch_threads(args.threads)
     try:
         config = JudgeTrainConfig(
@@ -100,12 +94,7 @@ def cmd_judge_train(args) -> int:
         f"features in {build.seconds_features:.0f} s; trained on {threads} thread(s) in "
         f"{build.trained.seconds:.0f} s (best epoch {build.trained.best_epoch} of {build.trained.epochs_run})"
     )
-    print(
-        f"{build.test_split}: accuracy {test.accuracy:.3f}, balanced {test.balanced_accuracy:.3f}, "
-        f"{test.clips} clips"
-    )
-    print(confusion_table(test.confusion, list(test.genres)))
-    print(f"wrote {build.judge.path}")
+    print_test_result(build.test_split, test, build.judge.path)
     return 0
 
 
