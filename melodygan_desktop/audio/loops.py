@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from melodygan_desktop.audio.writing import AudioWriteError, write_audio
+from melodygan_desktop.audio.writing import AudioWriteError, remove_quietly, write_audio
 
 #: Tempo bounds (BPM) and the most bars / beats per bar a loop may have.
 MIN_BPM = 20.0
@@ -199,21 +199,14 @@ def write_loop_wav(
         append_chunk(temporary, smpl_chunk(sample_rate, 0, loop.shape[0] - 1))
         os.replace(temporary, path)
     except OSError as exc:
-        _remove_quietly(temporary)
+        remove_quietly(temporary)
         if isinstance(exc, AudioWriteError):
             raise AudioWriteError(path, exc.reason) from exc
         raise AudioWriteError(path, exc.strerror or str(exc)) from exc
     except BaseException:
-        _remove_quietly(temporary)
+        remove_quietly(temporary)
         raise
     return path
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
 
 
 __all__ = [

@@ -111,7 +111,7 @@ def write_audio(
             os.close(descriptor)
         os.replace(temporary, path)
     except (OSError, sf.SoundFileError, RuntimeError) as exc:
-        _remove_quietly(temporary)
+        remove_quietly(temporary)
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             reason = "disk full"
         elif isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -123,7 +123,8 @@ def write_audio(
     return path
 
 
-def _remove_quietly(path: Path) -> None:
+def remove_quietly(path: Path) -> None:
+    """Delete a temporary file of a failed write; a file already gone (or undeletable) is left at that."""
     try:
         path.unlink()
     except OSError:
@@ -144,4 +145,4 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-__all__ = ["WAV_COMMENT_LIMIT", "WRITABLE_FORMATS", "AudioWriteError", "write_audio"]
+__all__ = ["WAV_COMMENT_LIMIT", "WRITABLE_FORMATS", "AudioWriteError", "remove_quietly", "write_audio"]
