@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from melodygan_desktop.config import MelConfig
-from melodygan_desktop.data.clips import cut_clips, is_silent
+from melodygan_desktop.data.clips import UnusableFileError, cut_clips, decode_reason, is_silent
 from melodygan_desktop.data.prepared import split_tracks
 from melodygan_desktop.data.scan import NoUsableAudioError, Track, scan_folder
 
@@ -55,7 +55,6 @@ class AudioData:
 def _track_clips(track: Track, mel: MelConfig, limit: int) -> np.ndarray | str:
     """int16 ``(n, clip_samples)`` of ``track`` (at most ``limit``, evenly spaced), or why it is unusable."""
     from melodygan_desktop.audio import io as audio_io
-    from melodygan_desktop.data.clips import UnusableFileError
 
     try:
         blocks = audio_io.iter_audio_blocks(track.path, mel.sample_rate, block_seconds=10.0)
@@ -67,7 +66,7 @@ def _track_clips(track: Track, mel: MelConfig, limit: int) -> np.ndarray | str:
     except UnusableFileError as exc:
         return exc.reason
     except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError) as exc:
-        return str(exc).replace(str(track.path), "").strip(": ") or type(exc).__name__
+        return decode_reason(exc, track.path)
     if not kept:
         return f"no non-silent clip of {mel.clip_seconds:g} s"
     if len(kept) > limit:

@@ -143,7 +143,7 @@ def _looks_like_text(path: Path) -> bool:
     return bool(head) and all(32 <= byte < 127 or byte in b"\t\r\n" for byte in head)
 
 
-def _decode_reason(exc: Exception, path: Path) -> str:
+def decode_reason(exc: Exception, path: Path) -> str:
     """A one-line reason for a reader error, without the (possibly very long) path in it."""
     if isinstance(exc, PermissionError):
         return "permission denied"
@@ -200,7 +200,7 @@ def file_to_mels(
     except UnusableFileError:
         raise
     except (audio_io.AudioReadError, OSError, RuntimeError, ValueError, EOFError, UnicodeError) as exc:
-        reason = _decode_reason(exc, path)
+        reason = decode_reason(exc, path)
         raise UnusableFileError(reason, cacheable="NaN" in reason) from None
     if clips == 0:
         decoded = blocks.samples / mel.sample_rate
