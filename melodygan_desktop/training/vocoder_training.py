@@ -180,7 +180,7 @@ def train_vocoder(
         metrics = {"steps": step, **{f"val_{k}": round(v, 4) for k, v in val.items()},
                    "seconds": {k: round(v, 1) for k, v in budget.spent().items()}}
         state_now = _state(step, vocoder, critic, (opt_g, opt_d), rng, budget, recipe, mel)
-        return save_vocoder_checkpoint(run_dir, step, vocoder.cpu(), mel, state_now, metrics, keep_last)
+        return save_vocoder_checkpoint(run_dir, step, vocoder, mel, state_now, metrics, keep_last)
 
     while True:
         out_of_time = limit is not None and budget.used() >= limit
@@ -233,7 +233,6 @@ def train_vocoder(
             if due:
                 val = validate(vocoder, data, mel)
                 path = checkpoint(val)
-                vocoder.to(device)
                 saved_at = step
             means = {name: value / max(1, counted) for name, value in totals.items()}
             yield VocoderProgress(step, steps, means, budget.used(), val, path)
