@@ -98,8 +98,9 @@ def validate(vocoder: MelVocoder, data: AudioData, mel: MelConfig, clips: int = 
     if not len(source):
         return {}
     picked = np.linspace(0, len(source) - 1, min(clips, len(source))).round().astype(int)
-    audio = torch.from_numpy(source.as_float(picked))
-    front_end = MelFrontEnd(mel)
+    device = next(vocoder.parameters()).device
+    audio = torch.from_numpy(source.as_float(picked)).to(device)
+    front_end = MelFrontEnd(mel).to(device)
     was = vocoder.training
     vocoder.eval()
     out = vocoder(front_end(audio))
