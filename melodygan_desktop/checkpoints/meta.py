@@ -33,7 +33,10 @@ MAX_GENRE_CHARS = 100
 MAX_STEP = 10**12
 #: Sub-objects of ``architecture`` and the ints each holds (range-checked by the shapes' own from_dict).
 #: melodygan-latent's shapes, then melodygan-cond's widths and sizes (integers or lists of integers).
-_ARCHITECTURE_KEYS = ("codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim", "noise_from")
+_ARCHITECTURE_KEYS = (
+    "codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim",
+    "noise_from", "voices", "critic_group",  # melodygan-harmonic
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -162,8 +165,8 @@ def validate_meta(meta: CheckpointMeta, where: str, *, require_sha: bool = True)
 
 def check_architecture(architecture: dict[str, Any], where: str) -> None:
     """Only known keys: ``codec`` / ``sequence`` objects of integers, each within the shape's own bounds;
-    the conditional model's sizes as integers (or up to 6 of them) in 1..1024; ``noise_from`` (the harmonic
-    model's lowest noise bin) in 0..1024."""
+    the conditional model's sizes as integers (or up to 6 of them) in 1..1024; the harmonic model's
+    ``noise_from`` (lowest noise bin) in 0..1024, ``voices`` in 0..16 and ``critic_group`` in 0..64."""
     from melodygan_desktop.models.codec import CodecShape
     from melodygan_desktop.models.latent import SequenceShape
 
@@ -179,9 +182,10 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
             isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in values
         ):
             raise CheckpointError(f"{where}: architecture.{key} must be 1-6 integers in 1..1024")
-    noise_from = architecture.get("noise_from", 0)
-    if not isinstance(noise_from, int) or isinstance(noise_from, bool) or not 0 <= noise_from <= 1024:
-        raise CheckpointError(f"{where}: architecture.noise_from must be an integer in 0..1024")
+    for key, top in (("noise_from", 1024), ("voices", 16), ("critic_group", 64)):
+        value = architecture.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+            raise CheckpointError(f"{where}: architecture.{key} must be an integer in 0..{top}")
     for key, shape in (("codec", CodecShape), ("sequence", SequenceShape)):
         if key not in architecture:
             continue

@@ -23,6 +23,7 @@ from .base import Discriminator, Generator
 #: Generator widths: input conv, then one residual 2x-upsampling block per further entry (8x in time).
 GENERATOR_CHANNELS = (192, 160, 128, 64)
 DISCRIMINATOR_CHANNELS = (128, 192, 256, 256)
+MAX_BATCH_GROUP = 64
 Z_DIM = 64
 EMBED_DIM = 128
 
@@ -194,12 +195,20 @@ class ProjectionDiscriminator(Discriminator):
     gradient. On a single genre (a user's folder, or a fresh critic fine-tuning a trained generator) the
     critic then scored real and generated clips alike (hinge loss stuck at 2.000, gradient norm decaying to
     0.01) for hundreds to a thousand steps; centred, it separates them within 20 steps.
+
+    ``batch_group`` > 0 adds the minibatch standard deviation (Karras et al., ProGAN) as one more channel
+    before the last conv: the spread of the features over each group of that many clips, so a batch of
+    near-identical takes is told from real music (groups shrink to a divisor of the batch; 1 clip: zero).
     """
 
-    def __init__(self, mel: MelConfig, n_genres: int, *, channels: tuple[int, ...] = DISCRIMINATOR_CHANNELS):
+    def __init__(self, mel: MelConfig, n_genres: int, *, channels: tuple[int, ...] = DISCRIMINATOR_CHANNELS,
+                 batch_group: int = 0):
         super().__init__(n_mels=mel.n_mels, n_genres=n_genres, conditional=True, fixed_frames=None)
+        if not 0 <= batch_group <= MAX_BATCH_GROUP:
+            raise ValueError(f"batch_group must be 0 to {MAX_BATCH_GROUP}, got {batch_group}")
+        self.batch_group = batch_group
         layers: list[nn.Module] = []
-        ins = (mel.n_mels, *channels[:-1])
+        ins = (mel.n_mels, *channels[:-2], channels[-2] + (1 if batch_group else 0))
         for index, (c_in, c_out) in enumerate(zip(ins, channels, strict=True)):
             last = index == len(channels) - 1
             conv = nn.Conv1d(c_in, c_out, 3, padding=1) if last else nn.Conv1d(c_in, c_out, 4, 2, padding=1)
@@ -211,11 +220,26 @@ class ProjectionDiscriminator(Discriminator):
     def forward(self, x: torch.Tensor, genres: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, 1, n_mels, frames >= 8) in [0, 1], ``genres`` int64 (B,) or None -> (B,) scores."""
         self.check_input(x)
-        pooled = self.features(x[:, 0] * 2.0 - 1.0).mean(dim=-1)
+        hidden = self.features[:-2](x[:, 0] * 2.0 - 1.0)
+        if self.batch_group:
+            hidden = torch.cat([hidden, minibatch_std(hidden, self.batch_group)], dim=1)
+        pooled = self.features[-2:](hidden).mean(dim=-1)
         score = self.linear(pooled)[:, 0]
         if genres is not None:
             score = score + (self.genre_projection(genres) * pooled).sum(dim=1)
         return score
+
+
+def minibatch_std(hidden: torch.Tensor, group: int) -> torch.Tensor:
+    """``(B, 1, T)``: per clip, the mean standard deviation of ``hidden (B, C, T)`` over its group (clips
+    ``i, i + B/G, ...``), the group size the largest divisor of ``B`` not above ``group``."""
+    batch = hidden.shape[0]
+    size = max(g for g in range(1, min(group, batch) + 1) if batch % g == 0)
+    if size == 1:
+        return hidden.new_zeros(batch, 1, hidden.shape[-1])
+    grouped = hidden.view(size, batch // size, *hidden.shape[1:])
+    spread = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2))  # (B / G,)
+    return spread.repeat(size)[:, None, None].expand(batch, 1, hidden.shape[-1])
 
 
 def _ints(architecture: dict | None, key: str, default: tuple[int, ...], count: tuple[int, int]) -> tuple:

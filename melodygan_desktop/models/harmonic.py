@@ -13,6 +13,11 @@ each the exact STFT main lobe of a sinusoid (Hann window) projected onto the mel
 learned per-timbre partial levels. Whatever the network outputs, tonal energy therefore sits on harmonic
 lines at real pitches; the network only decides which notes sound when.
 
+How many notes sound at once is budgeted: the pitches of a timbre are played by a few *voices* (three
+per timbre in new models), each choosing its pitch by a softmax over the 84 and its loudness by a softplus,
+so a frame holds a handful of notes rather than a drone of dozens (models saved before voices existed set
+every pitch's loudness directly: ``voices`` 0).
+
 A beat clock gives the rhythm something to hold on to: each take gets a tempo (60-180 BPM) and a phase
 from its global style vector (the last column of ``z``) and genre, and sines and cosines of the clock at
 quarter, half, one and two cycles per beat feed the head, so onsets can lock to a steady grid.
@@ -29,7 +34,15 @@ from torch import nn
 
 from ..audio.mel import mel_filterbank, reference_power
 from ..config import MelConfig
-from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, ConditionalGenerator, _ints
+from .conditional import (
+    DISCRIMINATOR_CHANNELS,
+    EMBED_DIM,
+    GENERATOR_CHANNELS,
+    Z_DIM,
+    ConditionalGenerator,
+    ProjectionDiscriminator,
+    _ints,
+)
 
 LOWEST_PITCH = 24  # MIDI C1, 32.7 Hz
 PITCHES = 84  # up to B7, 3951 Hz
@@ -43,6 +56,11 @@ NOISE_FROM = 48
 #: Clock features: sine and cosine at these multiples of the beat rate (bar of four, half bar, beat, 8th).
 CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
 TEMPO_RANGE = (60.0, 180.0)
+#: Voices per timbre in new models (0: every pitch has its own loudness, as models saved before voices).
+VOICES = 3
+#: Minibatch standard-deviation group of the new models' critic (0: none, as before).
+CRITIC_GROUP = 4
+MAX_VOICES = 16
 
 
 def harmonic_partials(mel: MelConfig, pitches: int = PITCHES, harmonics: int = HARMONICS) -> torch.Tensor:
@@ -80,24 +98,49 @@ class HarmonicGenerator(ConditionalGenerator):
     """
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
-                 embed_dim: int = EMBED_DIM, noise_from: int = NOISE_FROM) -> None:
+                 embed_dim: int = EMBED_DIM, noise_from: int = NOISE_FROM, voices: int = VOICES,
+                 critic_group: int = CRITIC_GROUP) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
         if not 0 <= noise_from <= mel.n_mels - 2:
             raise ValueError(f"noise_from must be 0 to {mel.n_mels - 2}, got {noise_from}")
-        self.shape["noise_from"] = noise_from
+        if not 0 <= voices <= MAX_VOICES:
+            raise ValueError(f"voices must be 0 to {MAX_VOICES}, got {voices}")
+        self.shape.update(noise_from=noise_from, voices=voices, critic_group=critic_group)
+        self.voices = voices
         del self.output_conv  # the mel comes from the renderer below
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
         clock = 2 * len(CLOCK_MULTIPLES)
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
         self.head_in = nn.Conv1d(channels[-1] + clock, HEAD_WIDTH, 3, padding=1)
-        self.head_out = nn.Conv1d(HEAD_WIDTH, TIMBRES * PITCHES + NOISE_BANDS, 1)
+        self.head_out = nn.Conv1d(HEAD_WIDTH, self.tonal_outputs + NOISE_BANDS, 1)
         nn.init.constant_(self.head_out.bias, -11.0)  # start quiet (about -48 dB a partial), not saturated
+        if voices:
+            with torch.no_grad():  # pitch choices start even; only the loudness starts quiet
+                per_voice = self.head_out.bias[: self.tonal_outputs].view(TIMBRES * voices, PITCHES + 1)
+                per_voice[:, :PITCHES] = 0.0
         # Partial levels per timbre, as softplus inputs: 1/h at the start.
         levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
         self.partial_levels = nn.Parameter(levels.repeat(TIMBRES, 1))
         self.register_buffer("partials", harmonic_partials(mel), persistent=False)
         self.register_buffer("bands", noise_bands(mel.n_mels, start=noise_from), persistent=False)
+
+    @property
+    def tonal_outputs(self) -> int:
+        """Head channels for the pitched part: per voice, pitch logits and a loudness; or one per pitch."""
+        if self.voices:
+            return TIMBRES * self.voices * (PITCHES + 1)
+        return TIMBRES * PITCHES
+
+    def pitch_loudness(self, tonal: torch.Tensor) -> torch.Tensor:
+        """Tonal head output ``(B, tonal_outputs, T)`` -> loudness per timbre and pitch ``(B, TIMBRES *
+        PITCHES, T)``: each voice's loudness spread by its pitch softmax, voices of a timbre summed."""
+        if not self.voices:
+            return F.softplus(tonal)
+        batch, _, length = tonal.shape
+        per_voice = tonal.view(batch, TIMBRES, self.voices, PITCHES + 1, length)
+        played = torch.softmax(per_voice[:, :, :, :PITCHES], dim=3) * F.softplus(per_voice[:, :, :, PITCHES:])
+        return played.sum(dim=2).reshape(batch, TIMBRES * PITCHES, length)
 
     def latent_shape(self, frames: int) -> tuple[int, ...]:
         return (self.z_dim, self.latent_length(frames) + 1)
@@ -116,9 +159,9 @@ class HarmonicGenerator(ConditionalGenerator):
         return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
     def render(self, activations: torch.Tensor) -> torch.Tensor:
-        """Head output ``(B, TIMBRES * PITCHES + NOISE_BANDS, T)`` -> normalised mel ``(B, n_mels, T)``."""
-        loudness = F.softplus(activations)
-        tonal, noise = loudness.split([TIMBRES * PITCHES, NOISE_BANDS], dim=1)
+        """Head output ``(B, tonal_outputs + NOISE_BANDS, T)`` -> normalised mel ``(B, n_mels, T)``."""
+        tonal_logits, noise_logits = activations.split([self.tonal_outputs, NOISE_BANDS], dim=1)
+        tonal, noise = self.pitch_loudness(tonal_logits), F.softplus(noise_logits)
         templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
         power = torch.einsum("bkt,km->bmt", tonal, templates.reshape(-1, self.n_mels))
         power = power + torch.einsum("bkt,km->bmt", noise, self.bands) + 10.0 ** (self.db_floor / 10.0)
@@ -140,17 +183,31 @@ class HarmonicGenerator(ConditionalGenerator):
 
 
 def harmonic_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> HarmonicGenerator:
-    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and
-    ``noise_from`` (``NOISE_FROM`` for a new model; 0, noise over the whole range, for models saved before
-    the setting existed)."""
-    noise_from = NOISE_FROM if architecture is None else architecture.get("noise_from", 0)
-    if not isinstance(noise_from, int) or isinstance(noise_from, bool):
-        raise ValueError(f"architecture noise_from = {noise_from!r} is not a whole number")
+    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
+    settings added since the first models, each with the old behaviour when absent (files saved before it
+    existed) and the current default for a new model (``architecture`` None): ``noise_from`` (0: noise over
+    the whole range; new ``NOISE_FROM``), ``voices`` (0; new ``VOICES``) and ``critic_group`` (0; new
+    ``CRITIC_GROUP``)."""
+    settings = {}
+    for key, new in (("noise_from", NOISE_FROM), ("voices", VOICES), ("critic_group", CRITIC_GROUP)):
+        value = new if architecture is None else architecture.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"architecture {key} = {value!r} is not a whole number")
+        settings[key] = value
     return HarmonicGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
-        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], noise_from=noise_from,
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], **settings,
     )
 
 
-__all__ = ["HarmonicGenerator", "harmonic_generator", "harmonic_partials", "noise_bands"]
+def harmonic_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None):
+    """``melodygan-cond``'s projection critic, with a minibatch standard-deviation feature (groups of
+    ``critic_group``) in new models: a batch of near-identical takes then looks unlike real music, which the
+    first harmonic runs (collapsed to one picture per genre) could not be told."""
+    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", 0)
+    channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
+    return ProjectionDiscriminator(mel, n_genres, channels=channels, batch_group=group)
+
+
+__all__ = ["HarmonicGenerator", "harmonic_critic", "harmonic_generator", "harmonic_partials", "noise_bands"]

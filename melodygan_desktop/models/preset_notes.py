@@ -121,9 +121,15 @@ HARMONIC_NOTES = (
     "about 1.3 kHz, so the low and middle register is pitched (with noise bands over the whole range, a "
     "trial run's takes had a harmonic share of 0.36 at step 5,000; with them from 1.3 kHz, 0.52 at step "
     "2,000; 26 takes each).",
+    "A note budget: the pitches of each timbre are played by three voices, each choosing its pitch by a "
+    "softmax and its loudness by a softplus, so a frame holds a few notes rather than a drone of dozens "
+    "(models saved before voices existed keep one loudness per pitch).",
     "A beat clock: the take's global style (the last column of z) and its genre set a tempo (60-180 BPM) "
     "and a phase; sines and cosines at 1/4, 1/2, 1 and 2 cycles per beat feed the head, so onsets can lock "
     "to one steady grid for the whole take.",
     "Critic, loss and optimiser as melodygan-cond: spectral-norm projection critic on centred input, hinge "
-    "loss, lazy R1 (gamma 1), EMA 0.999, Adam 1e-4 (G) / 4e-4 (D) betas (0, 0.9), batch 16.",
+    "loss, lazy R1 (gamma 1), EMA 0.999, Adam 1e-4 (G) / 4e-4 (D) betas (0, 0.9), batch 16. Against "
+    "collapse (the first runs drew one picture per genre): a minibatch standard-deviation feature in the "
+    "critic (groups of 4), and a diversity hinge on the generator (weight 1): two halves of its batch share "
+    "genres and differ in noise, and are pushed apart until they differ as much as two real clips do.",
 )

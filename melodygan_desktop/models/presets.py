@@ -31,9 +31,10 @@ class Preset:
     ``loss``: "lsgan" | "bce" | "wgan-clip" | "wgan-gp" | "hinge"; ``optimizer``: "adam" | "rmsprop"
     (``betas`` used by Adam only); ``n_critic`` discriminator steps per generator step; ``clip_value``
     for wgan-clip; ``gp_lambda`` for wgan-gp; ``r1_gamma`` R1 weight (0 = off); ``ema_beta`` generator
-    EMA decay (0 = off); ``augment`` DiffAugment on every discriminator input; ``mel_preset`` the paper's
-    clip setting (a key of
-    ``MEL_PRESETS``), although every preset builds for any ``MelConfig``.
+    EMA decay (0 = off); ``diversity`` weight of the generator's diversity hinge (0 = off, see
+    ``training.losses.diversity_hinge``); ``augment`` DiffAugment on every discriminator input;
+    ``mel_preset`` the paper's clip setting (a key of ``MEL_PRESETS``), although every preset builds for any
+    ``MelConfig``.
     """
 
     name: str
@@ -57,6 +58,7 @@ class Preset:
     build_discriminator: Callable[[MelConfig, int], Discriminator]
     notes: tuple[str, ...] = ()
     latent: bool = False
+    diversity: float = 0.0
     shaped: bool = False  # builders take an ``architecture`` dict (our presets; the papers' shapes are fixed)
 
     def make_generator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None) -> Generator:
@@ -220,11 +222,12 @@ def _build_presets() -> dict[str, Preset]:
             "melodygan-harmonic",
             "Genre-conditional notes on a beat clock: pitched harmonic templates, noise bands, any length.",
             harmonic.harmonic_generator,
-            conditional.projection_discriminator,
+            harmonic.harmonic_critic,
             preset_notes.HARMONIC_NOTES,
             betas=(0.0, 0.9),
             batch_size=16,
             r1_gamma=1.0,
+            diversity=1.0,
         ),
         _preset_ours(
             "melodygan-latent",

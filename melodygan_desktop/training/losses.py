@@ -127,6 +127,24 @@ def r1_penalty(
     return grad.reshape(real.shape[0], -1).pow(2).sum(dim=1).mean()
 
 
+def diversity_hinge(fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mode seeking (Mao et al. 2019, in the capped form of Yang et al. 2019): ``(loss, ratio)``.
+
+    ``fake`` holds two halves drawn with the same conditions and different noise; ``ratio`` is their mean
+    absolute difference over that of the two halves of the ``real`` batch (clips of any genres: an upper
+    bound of how far apart takes of one genre should be). ``loss = relu(1 - ratio)`` pushes takes apart until
+    they differ as much as real clips do, and no further, so it cannot be met by noise alone at the cost of
+    the adversarial term. An odd last clip is left out.
+    """
+    half = fake.shape[0] // 2
+    if half == 0:
+        raise ValueError("the diversity term needs at least 2 clips")
+    spread = (fake[:half] - fake[half : 2 * half]).abs().mean()
+    target = (real[:half] - real[half : 2 * half]).abs().mean().clamp(min=1e-6)
+    ratio = spread / target.detach()
+    return F.relu(1.0 - ratio), ratio.detach()
+
+
 @torch.no_grad()
 def clip_weights_(module: torch.nn.Module, clip_value: float) -> None:
     """WGAN weight clipping (Arjovsky et al.): clamp every parameter into ``[-clip_value, clip_value]``."""
@@ -140,6 +158,7 @@ __all__ = [
     "bce_g",
     "clip_weights_",
     "discriminator_loss",
+    "diversity_hinge",
     "generator_loss",
     "gradient_penalty",
     "hinge_d",

@@ -132,7 +132,8 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
     """Run ``n_critic`` critic updates then one generator update; returns loss terms as floats.
 
     ``next_batch()`` gives real mels (B, 1, n_mels, frames) in the model's range and int64 genre labels (B,).
-    Returned keys: ``d/loss``, ``d/real``, ``d/fake``, ``g/adv``, optional ``d/gp``, ``d/r1``, and the
+    Returned keys: ``d/loss``, ``d/real``, ``d/fake``, ``g/adv``, optional ``d/gp``, ``d/r1``,
+    ``g/diversity`` (takes' spread over real clips', presets with a diversity term), and the
     gradient norms ``d/grad_norm``, ``g/grad_norm`` (used for divergence detection).
     """
     preset = state.preset
@@ -173,6 +174,10 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
         metrics["d/loss"] = d_loss.detach()
 
     assert real is not None and labels is not None
+    diverse = preset.diversity > 0 and real.shape[0] >= 2
+    if diverse:  # two halves with the same conditions, different noise
+        half = real.shape[0] // 2
+        labels = torch.cat([labels[:half], labels[:half], labels[2 * half :]])
     z = sample_latent(generator, real.shape[0], real.shape[-1], real.device)
     fake = run_generator(generator, z, genre_weights(labels, state.n_genres, conditional), real.shape[-1])
     fake_in = augment(fake) if preset.augment else fake
@@ -181,12 +186,15 @@ def train_step(state: GanState, next_batch: BatchFn, step: int, context: DistCon
         g_loss = losses.generator_loss(preset.loss, discriminator(fake_in, labels if conditional else None))
     finally:
         discriminator.requires_grad_(True)
+    metrics["g/adv"] = g_loss.detach()
+    if diverse:
+        hinge, metrics["g/diversity"] = losses.diversity_hinge(fake, real)
+        g_loss = g_loss + preset.diversity * hinge
     state.optimizer_g.zero_grad(set_to_none=True)
     g_loss.backward()
     average_gradients(generator.parameters(), context)
     metrics["g/grad_norm"] = _grad_norm(generator.parameters())
     state.optimizer_g.step()
-    metrics["g/adv"] = g_loss.detach()
     if state.generator_ema is not None:
         update_ema(state.generator_ema, generator, preset.ema_decay(step + 1))
     return _to_floats(metrics)

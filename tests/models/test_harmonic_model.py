@@ -23,12 +23,26 @@ def make(n_genres: int = 2):
     return harmonic_generator(MEL, n_genres).eval()
 
 
-def test_one_note_renders_as_lines_at_its_harmonics():
-    generator = make()
-    activations = torch.full((1, TIMBRES * PITCHES + 16, 5), -30.0)
-    activations[0, 69 - LOWEST_PITCH] = 5.0  # A4, 440 Hz, first timbre
+OLD_FILE = {"channels": [192, 160, 128, 64], "z_dim": 64, "embed_dim": 128}  # saved before the newer keys
+
+
+def a4_mel(generator) -> np.ndarray:
+    """One frame of the renderer playing A4 (440 Hz) in the first timbre, nothing else."""
+    activations = torch.full((1, generator.tonal_outputs + 16, 5), -30.0)
+    if generator.voices:
+        voices = activations[0, : generator.tonal_outputs].view(TIMBRES * generator.voices, PITCHES + 1, 5)
+        voices[0, 69 - LOWEST_PITCH] = 30.0  # the first voice plays A4 ...
+        voices[0, PITCHES] = 5.0  # ... this loud
+    else:
+        activations[0, 69 - LOWEST_PITCH] = 5.0
     with torch.no_grad():
-        mel = generator.render(activations)[0, :, 2].numpy()
+        return generator.render(activations)[0, :, 2].numpy()
+
+
+@pytest.mark.parametrize("architecture", [None, OLD_FILE], ids=["voices", "every-pitch"])
+def test_one_note_renders_as_lines_at_its_harmonics(architecture):
+    torch.manual_seed(0)
+    mel = a4_mel(harmonic_generator(MEL, 2, architecture))
     bands = mel_band_hz(MEL)
     loud = bands[mel > mel.max() - 0.15]  # within 15 dB of the loudest band
     for harmonic in (440.0, 880.0, 1320.0):
@@ -69,9 +83,11 @@ def test_trains_saves_loads_and_generates(genre_folder, tmp_path):
     )
     events = list(train(config, tmp_path / "run"))
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
-    assert any(isinstance(e, StepMetrics) for e in events)
+    logged = [e.losses for e in events if isinstance(e, StepMetrics)]
+    assert logged and all(0 <= losses["g/diversity"] for losses in logged)  # the diversity term is on
     model = checkpoints.load_generator(tmp_path / "run")
     assert model.meta.preset == "melodygan-harmonic" and model.meta.architecture["z_dim"] == 64
+    assert model.meta.architecture["voices"] > 0 and model.meta.architecture["critic_group"] > 0
     take = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
     assert take.mel.shape == (128, MEL.frames_for_seconds(3.0)) and np.isfinite(take.audio).all()
     again = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
@@ -84,9 +100,46 @@ def test_noise_stays_above_the_low_register_in_new_models_and_old_files_keep_the
     new = harmonic_generator(MEL, 2)
     assert new.architecture()["noise_from"] == NOISE_FROM
     assert float(new.bands[:, : NOISE_FROM - 8].sum()) == 0.0  # nothing but pitched sound down there
-    old = harmonic_generator(MEL, 2, {"channels": [192, 160, 128, 64], "z_dim": 64, "embed_dim": 128})
+    old = harmonic_generator(MEL, 2, OLD_FILE)
     assert old.architecture()["noise_from"] == 0 and float(old.bands[:, :8].sum()) > 0
     with pytest.raises(ValueError, match="noise_from"):
         harmonic_generator(MEL, 2, {**new.architecture(), "noise_from": 500})
     with pytest.raises(ValueError, match="noise_from"):
         harmonic_generator(MEL, 2, {**new.architecture(), "noise_from": "low"})
+
+
+def test_voices_budget_the_notes_of_a_frame_and_old_files_keep_one_loudness_per_pitch():
+    from melodygan_desktop.models.harmonic import VOICES
+
+    new = make()
+    assert new.architecture()["voices"] == VOICES
+    with torch.no_grad():
+        tonal = new.pitch_loudness(torch.randn(3, new.tonal_outputs, 7) * 8)
+    played = (tonal > 0.05 * tonal.amax(dim=1, keepdim=True)).sum(dim=1)
+    assert int(played.max()) <= TIMBRES * VOICES * 2  # a handful of notes, never a drone of dozens
+    old = harmonic_generator(MEL, 2, OLD_FILE)
+    assert old.voices == 0 and old.tonal_outputs == TIMBRES * PITCHES
+    with pytest.raises(ValueError, match="voices"):
+        harmonic_generator(MEL, 2, {**new.architecture(), "voices": 99})
+
+
+def test_new_critics_see_the_spread_of_a_batch_and_old_runs_keep_their_critic():
+    from melodygan_desktop.models.conditional import minibatch_std
+    from melodygan_desktop.models.harmonic import harmonic_critic
+
+    spread = torch.arange(6.0).view(6, 1, 1).expand(6, 3, 5)  # clip i has every feature at i
+    groups = minibatch_std(spread, 4)  # 6 clips: groups of 3, clips (0, 2, 4) and (1, 3, 5)
+    assert groups.shape == (6, 1, 5) and torch.allclose(groups[:, 0, 0], torch.full((6,), (8 / 3) ** 0.5))
+    assert float(minibatch_std(spread[:1], 4).abs().max()) == 0.0
+
+    new, old = harmonic_critic(MEL, 2).eval(), harmonic_critic(MEL, 2, OLD_FILE).eval()  # no power steps
+    assert new.batch_group > 0 and old.batch_group == 0
+    assert set(old.state_dict()) == set(new.state_dict())  # same layers: only the last conv's inputs differ
+    torch.manual_seed(1)
+    varied = torch.rand(4, 1, MEL.n_mels, 64)
+    alike = varied[:1].expand(4, -1, -1, -1).contiguous()
+    genres = torch.zeros(4, dtype=torch.long)
+    with torch.no_grad():
+        # the same clip scores differently among varied clips than among copies of itself; not so without
+        assert abs(float(new(varied, genres)[0] - new(alike, genres)[0])) > 1e-6
+        assert float(old(varied, genres)[0]) == pytest.approx(float(old(alike, genres)[0]), abs=1e-6)

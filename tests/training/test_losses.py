@@ -44,6 +44,24 @@ def test_unknown_loss():
         losses.generator_loss("nope", torch.zeros(1))
 
 
+def test_diversity_hinge_pushes_alike_takes_apart_until_they_differ_as_real_clips_do():
+    real = torch.cat([torch.zeros(2, 1, 4, 6), torch.ones(2, 1, 4, 6)])  # halves 1 apart everywhere
+    alike = torch.full((4, 1, 4, 6), 0.5, requires_grad=True)
+    loss, ratio = losses.diversity_hinge(alike, real)
+    assert float(loss) == 1.0 and float(ratio) == 0.0
+    loss.backward()  # |x|'s subgradient at 0 is 0: nudge the halves apart and the gradient widens the gap
+    apart = torch.cat([torch.full((2, 1, 4, 6), 0.4), torch.full((2, 1, 4, 6), 0.6)]).requires_grad_(True)
+    loss, ratio = losses.diversity_hinge(apart, real)
+    assert float(ratio) == pytest.approx(0.2) and float(loss) == pytest.approx(0.8)
+    loss.backward()
+    assert (apart.grad[:2] > 0).all() and (apart.grad[2:] < 0).all()  # descent: 0.4 goes down, 0.6 up
+    far = torch.cat([torch.zeros(2, 1, 4, 6), torch.full((2, 1, 4, 6), 1.5)]).requires_grad_(True)
+    loss, ratio = losses.diversity_hinge(far, real)  # beyond real clips' spread: no push at all
+    assert float(loss) == 0.0 and float(ratio) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="2 clips"):
+        losses.diversity_hinge(torch.zeros(1, 1, 4, 6), real)
+
+
 class Linear:
     """A linear critic ``D(x) = sum(w * x)``: its input gradient is ``w`` everywhere."""
 
