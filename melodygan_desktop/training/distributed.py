@@ -7,6 +7,7 @@ and with these small networks a single bucket costs about the same as DDP's over
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,6 +129,16 @@ def mean_over_ranks(values: dict[str, float], context: DistContext) -> dict[str,
     dist.all_reduce(tensor)
     tensor /= context.world_size
     return dict(zip(keys, tensor.tolist()))
+
+
+def from_main(value: float | None, context: DistContext) -> float | None:
+    """Rank 0's ``value`` on every rank (``None`` travels as NaN): for figures only rank 0 computes."""
+    if not context.distributed:
+        return value
+    tensor = torch.tensor([math.nan if value is None else value], dtype=torch.float64, device=context.device)
+    dist.broadcast(tensor, src=0)
+    out = float(tensor.item())
+    return None if math.isnan(out) else out
 
 
 def barrier(context: DistContext) -> None:

@@ -48,8 +48,8 @@ def save_checkpoint(
     state, run_dir: Path, step: int, config: TrainConfig, genres, mel, context, clock: TrainingClock,
     scoring: Scoring | None = None, metrics_log: MetricsLog | None = None,
 ):
-    """Rank 0 writes the checkpoint (and ``best.txt`` when it scores best so far); yields
-    ``CheckpointSaved`` on every rank; returns its path."""
+    """Rank 0 writes the checkpoint and scores it (and writes ``best.txt`` when it scores best so far); yields
+    ``CheckpointSaved``, with rank 0's score, on every rank; returns its path."""
     path = str(run_dir / f"step_{step:08d}")
     if context.is_main:
         saved = checkpoints.save_checkpoint(
@@ -59,7 +59,9 @@ def save_checkpoint(
         path = str(saved)
     score, best = None, False
     if scoring is not None:
-        score = scoring.score(state.export_generator, bool(state.preset.conditional), len(genres))
+        if context.is_main:  # the other ranks hold the same weights: they wait for the figure
+            score = scoring.score(state.export_generator, bool(state.preset.conditional), len(genres))
+        score = distributed.from_main(score, context)
         best = scoring.is_best(score)
         if context.is_main and score is not None:
             if best:
