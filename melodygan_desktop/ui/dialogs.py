@@ -11,6 +11,9 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 import melodygan_desktop
+from melodygan_desktop.checkpoints.codec_files import BUNDLED_CODEC
+from melodygan_desktop.checkpoints.vocoder_files import BUNDLED_VOCODER
+from melodygan_desktop.evaluation.classifier_files import BUNDLED_NAME as BUNDLED_CLASSIFIER
 
 VERSION_PACKAGES = (
     "PySide6",
@@ -108,10 +111,26 @@ class ModelCardDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class AboutDialog(QDialog):
-    """Versions, then the cards of the bundled models, then the licences of their training music."""
+#: Bundled networks besides the generators, in the order the About dialog shows their cards.
+COMPONENTS = (BUNDLED_VOCODER, BUNDLED_CODEC, BUNDLED_CLASSIFIER)
 
-    def __init__(self, models: list[Any], resources: Path, parent: QWidget | None = None) -> None:
+
+def component_cards(checkpoints_dir: Path | None) -> list[str]:
+    """The cards (``card.md``) of the bundled networks the app uses besides its generators: the vocoder
+    (the ``vocoder`` mel-to-audio method), the mel codec (``melodygan-latent``'s first stage) and the genre
+    classifier (held-out scores of training runs); those not installed are left out."""
+    if checkpoints_dir is None:
+        return []
+    cards = (Path(checkpoints_dir) / name / "card.md" for name in COMPONENTS)
+    return [card.read_text(encoding="utf-8", errors="replace") for card in cards if card.is_file()]
+
+
+class AboutDialog(QDialog):
+    """Versions, then the cards of the bundled models and of the other bundled networks, then the licences
+    of their training music."""
+
+    def __init__(self, models: list[Any], resources: Path, parent: QWidget | None = None,
+                 checkpoints_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About MELodyGAN Desktop")
         self.resize(720, 600)
@@ -120,6 +139,9 @@ class AboutDialog(QDialog):
         bundled = [model for model in models if model.bundled]
         cards = "\n\n---\n\n".join(model_card_markdown(model) for model in bundled)
         self.tabs.addTab(_browser(cards or "No bundled model found."), "Bundled models")
+        components = "\n\n---\n\n".join(component_cards(checkpoints_dir))
+        if components:
+            self.tabs.addTab(_browser(components), "Vocoder and helpers")
         documents = resource_licence_files(resources)
         texts = []
         for path in documents:

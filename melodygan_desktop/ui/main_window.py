@@ -194,7 +194,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Ready to generate {what}: press Generate", 10000)
 
     def show_about(self) -> None:
-        self._about = AboutDialog(self.services.catalog.models, paths.resources_dir(), self)
+        self._about = AboutDialog(
+            self.services.catalog.models, paths.resources_dir(), self, paths.bundled_checkpoints_dir()
+        )
         self._about.show()
 
     # -- layout and closing

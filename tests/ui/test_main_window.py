@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from melodygan_desktop import paths
 from melodygan_desktop.services.settings import AppSettings
 from melodygan_desktop.ui.dialogs import AboutDialog, model_card_markdown, resource_licence_files
 
@@ -108,6 +109,16 @@ def test_about_lists_versions_models_and_licences(qtbot, tmp_path, fakes):
     assert "PySide6" in texts[0] and "numpy" in texts[0]
     assert "CC-BY-SA-4.0" in texts[1] and "My techno" not in texts[1]  # bundled models only
     assert "GPL-2+" in texts[2]
+    assert dialog.tabs.count() == 3  # no other bundled networks given: no tab for them
+
+    shipped = AboutDialog(models, resources, checkpoints_dir=paths.bundled_checkpoints_dir())
+    qtbot.addWidget(shipped)
+    count = shipped.tabs.count()
+    tabs = {shipped.tabs.tabText(i): shipped.tabs.widget(i).toPlainText() for i in range(count)}
+    helpers = tabs["Vocoder and helpers"]  # the repo's own cards, in order; the lab's judge is not the app's
+    assert helpers.index("Mel vocoder") < helpers.index("Mel codec") < helpers.index("Genre classifier")
+    judge_title = (paths.bundled_checkpoints_dir() / "genre-judge" / "card.md").read_text().splitlines()[0]
+    assert judge_title.lstrip("# ") not in helpers
     assert "techno-dcgan1" in model_card_markdown(models[1])  # no card.md: built from the model's facts
 
 
