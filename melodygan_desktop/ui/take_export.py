@@ -3,6 +3,7 @@ drag out of the take list."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,24 @@ from melodygan_desktop.services.generation import Take
 
 if TYPE_CHECKING:
     from melodygan_desktop.ui.generate_tab import GenerateTab
+
+#: Dragged-out WAVs older than this are removed at the next drag. Not at once: a DAW may keep using the file
+#: where it was dropped from rather than copy it (a week leaves time to save the project with its media).
+DRAGGED_KEEP_SECONDS = 7 * 24 * 3600
+
+
+def prune_dragged(folder: Path, keep_seconds: float = DRAGGED_KEEP_SECONDS) -> int:
+    """Remove the WAVs in ``folder`` last written more than ``keep_seconds`` ago; returns how many. Files
+    that vanish or cannot be removed meanwhile are left to the next time."""
+    cutoff, removed = time.time() - keep_seconds, 0
+    for path in folder.glob("*.wav"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 class TakeExport:
@@ -41,13 +60,14 @@ class TakeExport:
 
     def drag_file(self, take: Take) -> Path | None:
         """``take`` as a WAV (with its settings in the tags) in the cache's ``dragged`` folder, for a drag out
-        of the list; None (and a status message) when it cannot be written."""
+        of the list; None (and a status message) when it cannot be written. Old drags are pruned first."""
         from melodygan_desktop.paths import cache_dir
 
         folder = cache_dir() / "dragged"
         path = folder / f"{take.default_file_stem()}_take{take.number}.wav"
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            prune_dragged(folder)
             self.tab.services.write_audio_fn(path, take.audio, take.sample_rate, take.export_metadata())
         except (OSError, ValueError) as exc:
             self.tab.status_message.emit(f"Could not drag take #{take.number} out: {exc}")

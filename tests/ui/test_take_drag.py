@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +47,23 @@ def test_a_drag_that_cannot_write_carries_nothing_and_says_why(qtbot, window):
     with qtbot.waitSignal(tab.status_message, timeout=1000) as said:
         assert tab.history.list.mimeData([tab.history.list.item(0)]) is None
     assert "Could not drag take #1 out" in said.args[0] and "No space left" in said.args[0]
+
+
+def test_old_dragged_files_are_pruned_at_the_next_drag_and_recent_ones_kept(qtbot, window, _isolated_home):
+    from melodygan_desktop.paths import cache_dir
+    from melodygan_desktop.ui.take_export import DRAGGED_KEEP_SECONDS
+
+    folder = cache_dir() / "dragged"
+    folder.mkdir(parents=True)
+    old, recent, other = folder / "old_take1.wav", folder / "recent_take2.wav", folder / "notes.txt"
+    for path in (old, recent, other):
+        path.write_bytes(b"RIFF")
+    long_ago = time.time() - DRAGGED_KEEP_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))  # not ours: never touched
+    window.services.write_audio_fn = audio_jobs.write_audio
+    with qtbot.waitSignal(window.services.generation.take_ready, timeout=5000):
+        window.generate_tab.generate()
+    data = window.generate_tab.history.list.mimeData([window.generate_tab.history.list.item(0)])
+    assert data is not None and Path(data.urls()[0].toLocalFile()).is_file()
+    assert not old.exists() and recent.exists() and other.exists()
