@@ -57,6 +57,8 @@ def add_evaluate_subparser(subparsers) -> None:
         help="skip the resynthesised-real distances and the mel-to-audio methods section (the real-audio "
         "figures do not depend on the model, so one run per data set and seed is enough)",
     )
+    p.add_argument("--genre", action="append", metavar="NAME", dest="genres",
+                   help="evaluate only this genre of the model (repeatable; e.g. a fine-tuning folder's)")
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0)
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the Markdown table to a file too")
@@ -138,6 +140,11 @@ def cmd_evaluate(args) -> int:
     if not register_vocoders(args.vocoder) and args.vocoder:  # the bundled one joins when installed
         raise CliError(f"{args.vocoder}: not a vocoder folder or vocoder run")
     model = resolve_model(args.model, None)
+    unknown = [g for g in args.genres or () if g not in model.meta.genres]
+    if unknown:
+        raise CliError(
+            f"cannot evaluate {', '.join(unknown)}: {args.model} makes {', '.join(model.meta.genres)}"
+        )
     bar, progress = file_bar(f"reading {args.split} clips")
     with bar:
         real = load_split(
@@ -156,6 +163,7 @@ def cmd_evaluate(args) -> int:
             real_audio=_real_audio_folder(args.data, args.split),
             musicality=not args.no_musicality,
             method_clips=args.method_clips,
+            only_genres=args.genres,
             progress=bars,
         )
     finally:

@@ -39,7 +39,7 @@ from melodygan_lab.evaluation.judge_files import LoadedJudge, load_judge
 from melodygan_lab.evaluation.kernel import kernel_by_genre, kernel_distance
 from melodygan_lab.evaluation.methods_generated import methods_section as methods_section_of
 from melodygan_lab.evaluation.methods_report import METHOD_CLIPS
-from melodygan_lab.evaluation.report_helpers import default_methods, embed_sets, mean_present
+from melodygan_lab.evaluation.report_helpers import default_methods, embed_sets, mean_present, model_genres
 from melodygan_lab.evaluation.sampling import clip_frames, generate_mels, pick_per_genre, resynthesise
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ def evaluate_model(
     real_audio: str | os.PathLike[str] | None = None,
     musicality: bool = True,
     method_clips: int | None = None,
+    only_genres: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Genre accuracy, Frechet and kernel distances of a generator (a checkpoint folder or a loaded model),
@@ -84,6 +85,7 @@ def evaluate_model(
     ``report_markdown``); distances are None where a set has fewer than two clips. ``methods`` (with up to
     ``method_clips`` real audio clips per genre, default ``n_per_genre`` up to ``METHOD_CLIPS``; 0 skips it)
     measures the same methods on real audio and, under ``generated``, on as many generated takes per genre.
+    ``only_genres`` restricts everything to those of the model's genres (e.g. the genre of a folder).
     """
     from melodygan_desktop.checkpoints import LoadedModel, load_generator
 
@@ -96,12 +98,7 @@ def evaluate_model(
     check_compatible(clf.mel, mel, str(loaded.path))
     if n_per_genre < 2:
         raise EvaluationError(f"n_per_genre must be at least 2, got {n_per_genre}")
-    genres = tuple(g for g in loaded.meta.genres if g in clf.genres)
-    if not genres:
-        raise EvaluationError(
-            f"{loaded.path}: the classifier knows none of the model's genres "
-            f"({', '.join(loaded.meta.genres)})"
-        )
+    genres = model_genres(loaded.meta.genres, clf.genres, only_genres, str(loaded.path))
     real = relabel(real_test_clips, genres)
     # A conditional generator is asked for each genre; an unconditional one trained on a single genre (one
     # model per genre, as in both papers) is asked for that genre by construction.

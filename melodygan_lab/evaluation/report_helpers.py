@@ -15,6 +15,28 @@ def default_methods() -> tuple[str, ...]:
     return tuple(dict.fromkeys(("griffin-lim", "fast-griffin-lim", DEFAULT_METHOD, *available_methods())))
 
 
+def model_genres(model_genres: Sequence[str], known: Sequence[str], only: Sequence[str] | None,
+                 where: str) -> tuple[str, ...]:
+    """The genres to evaluate: the model's that the classifier knows (``known``), in the model's order, and of
+    those only ``only`` when given (a fine-tuning folder's genre, say); ``EvaluationError`` names what is
+    missing."""
+    from melodygan_desktop.evaluation.report_checks import EvaluationError
+
+    genres = tuple(g for g in model_genres if g in known)
+    if not genres:
+        raise EvaluationError(
+            f"{where}: the classifier knows none of the model's genres ({', '.join(model_genres)})"
+        )
+    if only:
+        missing = [g for g in only if g not in genres]
+        if missing:
+            raise EvaluationError(
+                f"{where}: cannot evaluate {', '.join(missing)}: the genres it can are {', '.join(genres)}"
+            )
+        genres = tuple(g for g in genres if g in only)
+    return genres
+
+
 def mean_present(values: Sequence[float | None]) -> float | None:
     """Mean of the values that are not None (None when there are none)."""
     present = [v for v in values if v is not None]

@@ -149,6 +149,25 @@ def test_evaluate_command_writes_json(workspace, classifier, generator_run, caps
     assert "| **overall** |" in capsys.readouterr().out
 
 
+def test_evaluate_command_can_keep_to_some_genres(workspace, classifier, generator_run, capsys):
+    root, corpus = workspace
+    args = [
+        "evaluate", str(generator_run), "--data", str(corpus), "--classifier", str(classifier.classifier.path),
+        "--per-genre", "2", "--no-resynthesis", "--cache-dir", str(root / "cache"), "--threads", "1",
+        "--no-judge", "--no-musicality",
+    ]  # fmt: skip
+    out = root / "one-genre.json"
+    assert main([*args, "--genre", GENRES[1], "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert list(report["genres"]) == [GENRES[1]]
+    table = capsys.readouterr().out.split("| asked \\ heard")[1]
+    rows = [line.split(" | ")[0] for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert rows == [f"| {GENRES[1]}"]  # asked for that genre only (the classifier may still hear others)
+    assert main([*args, "--genre", "polka"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot evaluate polka" in err and GENRES[0] in err
+
+
 def test_evaluate_command_errors(workspace, generator_run, capsys, monkeypatch):
     root, corpus = workspace
     monkeypatch.setattr(
