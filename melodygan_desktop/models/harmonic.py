@@ -58,6 +58,9 @@ CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
 TEMPO_RANGE = (60.0, 180.0)
 #: Voices per timbre in new models (0: every pitch has its own loudness, as models saved before voices).
 VOICES = 3
+#: Pitch logits are multiplied by this in new models, so a voice's softmax starts peaked (a note) rather than
+#: nearly even over 84 pitches (a dense comb that sounds like noise, as a trial run drew): 1 before.
+PITCH_SHARPNESS = 16
 #: Minibatch standard-deviation group of the new models' critic (0: none, as before).
 CRITIC_GROUP = 4
 MAX_VOICES = 16
@@ -99,14 +102,18 @@ class HarmonicGenerator(ConditionalGenerator):
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
                  embed_dim: int = EMBED_DIM, noise_from: int = NOISE_FROM, voices: int = VOICES,
-                 critic_group: int = CRITIC_GROUP) -> None:
+                 pitch_sharpness: int = PITCH_SHARPNESS, critic_group: int = CRITIC_GROUP) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
         if not 0 <= noise_from <= mel.n_mels - 2:
             raise ValueError(f"noise_from must be 0 to {mel.n_mels - 2}, got {noise_from}")
         if not 0 <= voices <= MAX_VOICES:
             raise ValueError(f"voices must be 0 to {MAX_VOICES}, got {voices}")
-        self.shape.update(noise_from=noise_from, voices=voices, critic_group=critic_group)
-        self.voices = voices
+        if not 1 <= pitch_sharpness <= 64:
+            raise ValueError(f"pitch_sharpness must be 1 to 64, got {pitch_sharpness}")
+        self.shape.update(
+            noise_from=noise_from, voices=voices, pitch_sharpness=pitch_sharpness, critic_group=critic_group
+        )
+        self.voices, self.pitch_sharpness = voices, pitch_sharpness
         del self.output_conv  # the mel comes from the renderer below
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
@@ -139,7 +146,8 @@ class HarmonicGenerator(ConditionalGenerator):
             return F.softplus(tonal)
         batch, _, length = tonal.shape
         per_voice = tonal.view(batch, TIMBRES, self.voices, PITCHES + 1, length)
-        played = torch.softmax(per_voice[:, :, :, :PITCHES], dim=3) * F.softplus(per_voice[:, :, :, PITCHES:])
+        choice = torch.softmax(per_voice[:, :, :, :PITCHES] * self.pitch_sharpness, dim=3)
+        played = choice * F.softplus(per_voice[:, :, :, PITCHES:])
         return played.sum(dim=2).reshape(batch, TIMBRES * PITCHES, length)
 
     def latent_shape(self, frames: int) -> tuple[int, ...]:
@@ -186,11 +194,13 @@ def harmonic_generator(mel: MelConfig, n_genres: int, architecture: dict | None 
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
     settings added since the first models, each with the old behaviour when absent (files saved before it
     existed) and the current default for a new model (``architecture`` None): ``noise_from`` (0: noise over
-    the whole range; new ``NOISE_FROM``), ``voices`` (0; new ``VOICES``) and ``critic_group`` (0; new
-    ``CRITIC_GROUP``)."""
+    the whole range; new ``NOISE_FROM``), ``voices`` (0; new ``VOICES``), ``pitch_sharpness`` (1; new
+    ``PITCH_SHARPNESS``) and ``critic_group`` (0; new ``CRITIC_GROUP``)."""
     settings = {}
-    for key, new in (("noise_from", NOISE_FROM), ("voices", VOICES), ("critic_group", CRITIC_GROUP)):
-        value = new if architecture is None else architecture.get(key, 0)
+    added = (("noise_from", NOISE_FROM, 0), ("voices", VOICES, 0), ("pitch_sharpness", PITCH_SHARPNESS, 1),
+             ("critic_group", CRITIC_GROUP, 0))
+    for key, new, old in added:
+        value = new if architecture is None else architecture.get(key, old)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError(f"architecture {key} = {value!r} is not a whole number")
         settings[key] = value

@@ -118,7 +118,10 @@ def test_voices_budget_the_notes_of_a_frame_and_old_files_keep_one_loudness_per_
     played = (tonal > 0.05 * tonal.amax(dim=1, keepdim=True)).sum(dim=1)
     assert int(played.max()) <= TIMBRES * VOICES * 2  # a handful of notes, never a drone of dozens
     old = harmonic_generator(MEL, 2, OLD_FILE)
-    assert old.voices == 0 and old.tonal_outputs == TIMBRES * PITCHES
+    assert old.voices == 0 and old.tonal_outputs == TIMBRES * PITCHES and old.pitch_sharpness == 1
+    voiced = harmonic_generator(MEL, 2, {**OLD_FILE, "voices": 3})  # saved with voices, before sharpness
+    assert voiced.voices == 3 and voiced.pitch_sharpness == 1
+    assert new.pitch_sharpness > 1 and new.architecture()["pitch_sharpness"] == new.pitch_sharpness
     with pytest.raises(ValueError, match="voices"):
         harmonic_generator(MEL, 2, {**new.architecture(), "voices": 99})
 

@@ -152,9 +152,9 @@ def test_evaluate_command_writes_json(workspace, classifier, generator_run, caps
 def test_evaluate_command_can_keep_to_some_genres(workspace, classifier, generator_run, capsys):
     root, corpus = workspace
     args = [
-        "evaluate", str(generator_run), "--data", str(corpus), "--classifier", str(classifier.classifier.path),
-        "--per-genre", "2", "--no-resynthesis", "--cache-dir", str(root / "cache"), "--threads", "1",
-        "--no-judge", "--no-musicality",
+        "evaluate", str(generator_run), "--data", str(corpus),
+        "--classifier", str(classifier.classifier.path), "--per-genre", "2", "--no-resynthesis",
+        "--cache-dir", str(root / "cache"), "--threads", "1", "--no-judge", "--no-musicality",
     ]  # fmt: skip
     out = root / "one-genre.json"
     assert main([*args, "--genre", GENRES[1], "--json", str(out)]) == 0
