@@ -17,6 +17,20 @@ KEY_COLOURS = {
     "d/fake": "#da77f2",
     "d/gp": "#69db7c",
     "d/r1": "#38d9a9",
+    "g/diversity": "#f8f9fa",
+}
+#: What each term is, for its toggle's tooltip.
+KEY_MEANINGS = {
+    "d/loss": "Critic (discriminator) loss",
+    "g/adv": "Generator's adversarial loss: how far the critic is from taking its clips for real",
+    "d/real": "Mean critic score of real clips",
+    "d/fake": "Mean critic score of generated clips",
+    "d/gp": "Gradient penalty of the critic (WGAN-GP)",
+    "d/r1": "R1 penalty: the critic's gradient on real clips",
+    "g/diversity": "How far apart two takes of the same genres are, as a share of two real clips' distance "
+    "(1 or more: as varied as real music; near 0: the generator draws one picture)",
+    "d/grad_norm": "Size of the critic's gradient (a jump warns of divergence)",
+    "g/grad_norm": "Size of the generator's gradient (a jump warns of divergence)",
 }
 _OTHER_COLOURS = ("#ffd43b", "#a9e34b", "#f783ac", "#66d9e8", "#e599f7", "#ced4da")
 
@@ -124,6 +138,7 @@ class LossView(QWidget):
     def _add_toggle(self, key: str, colour: str, visible: bool) -> None:
         toggle = QCheckBox(key)
         toggle.setIcon(colour_icon(colour))
+        toggle.setToolTip(KEY_MEANINGS.get(key, key))
         toggle.setChecked(visible)
         toggle.toggled.connect(self.curves[key].setVisible)
         self.curves[key].setVisible(visible)

@@ -225,6 +225,10 @@ def test_loss_curves_are_toggled_beside_the_plot_not_over_it(qtbot):
     assert not view.curves["g/adv"].isVisible()
     view.toggles["d/grad_norm"].click()
     assert view.curves["d/grad_norm"].isVisible()
+    tips = {key: toggle.toolTip() for key, toggle in view.toggles.items()}
+    assert "Critic" in tips["d/loss"] and "gradient" in tips["d/grad_norm"]
+    view.add(50, {"g/diversity": 0.4, "x/new": 1.0})  # a term of a later version: named as it is
+    assert "two takes" in view.toggles["g/diversity"].toolTip() and view.toggles["x/new"].toolTip() == "x/new"
     view.clear()
     assert view.toggles == {} and view.curves == {}
 
