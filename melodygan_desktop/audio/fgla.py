@@ -80,24 +80,35 @@ class MelBasis:
 
 
 def nnls_mel_to_linear(
-    mel_power: torch.Tensor, basis: MelBasis, iterations: int, *, over_relax: bool = True
+    mel_power: torch.Tensor, basis: MelBasis, iterations: int, *, over_relax: bool = True,
+    start: torch.Tensor | None = None, floor_power: float | None = None,
 ) -> torch.Tensor:
     """Non-negative linear power with ``power @ basis.filterbank ~= mel_power``.
 
     ``mel_power`` (batch, frames, n_mels) -> (batch, frames, freqs) float32.
-    Starts from the clamped pseudo-inverse (the least-norm solution) and runs multiplicative updates for the
+    Starts from ``start`` (a linear power of that shape, e.g. a vocoder's; it is not modified), by default
+    the clamped pseudo-inverse (the least-norm solution), and runs multiplicative updates for the
     generalised KL divergence, which keep every bin non-negative and weigh each band by its relative error
     (what a dB image cares about). ``over_relax`` applies each update to the power 1.5 (as ``u * sqrt(u)``,
     ~10x cheaper than ``pow``), which reaches the same fit in about half the iterations. The filterbank
     products use its band structure, and the update's per-bin normalisation is folded into
     ``basis.weighted_bands`` (one pass fewer per iteration).
+
+    A band at exactly zero is a band at the mel's floor: it says "this quiet or quieter", not "silent".
+    With ``floor_power`` (the power of the floor) such a band is an upper bound: it only pulls power down
+    to the floor, and what lies below is left as the start had it. Without it, those bands are driven to
+    zero.
     """
-    power = mel_power @ basis.pseudo_inverse
+    power = mel_power @ basis.pseudo_inverse if start is None else start.clone()
     floor = (mel_power.amax(dim=-1, keepdim=True) * 1e-6).clamp(min=TINY)
     power = torch.maximum(power, floor, out=power)  # multiplicative updates cannot revive an exact zero
     update = torch.empty_like(power) if iterations > 0 else power
+    at_floor = (mel_power <= 0.0) if floor_power is not None else None
     for _ in range(iterations):
-        ratio = mel_power / basis.bands.left_product(power).clamp_(min=TINY)
+        fitted = basis.bands.left_product(power).clamp_(min=TINY)
+        ratio = torch.div(mel_power, fitted)
+        if at_floor is not None:
+            ratio = torch.where(at_floor, torch.div(floor_power, fitted).clamp_(max=1.0), ratio)
         basis.weighted_bands.left_product_transposed(ratio, out=update)
         power.mul_(update)
         if over_relax:

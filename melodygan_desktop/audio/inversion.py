@@ -121,19 +121,50 @@ def _fast_griffin_lim(
     return fast_griffin_lim(magnitude, phase, stft, iterations, progress=progress).numpy()
 
 
+def mel_floor_power(mel: MelConfig) -> float:
+    """The power of a mel band at the floor (normalised value 0, ``mel.db_floor``)."""
+    return 10.0 ** (mel.db_floor / 10.0) * reference_power(mel)
+
+
+def mel_consistent_audio(
+    mel_unit: np.ndarray,
+    mel: MelConfig,
+    *,
+    proposal: torch.Tensor | None = None,
+    fit_iterations: int = NNLS_ITERATIONS,
+    phase_iterations: int = NNLS_FGLA_ITERATIONS,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Audio whose spectrum agrees with ``mel_unit`` (batch, n_mels, frames), from a proposed spectrum.
+
+    ``proposal`` (complex ``(batch, frames, freqs)``, e.g. a vocoder's STFT) is first made consistent (the
+    STFT of its own audio); without one, the start is the mel's pseudo-inverse. Its power is fitted to the
+    mel (``fit_iterations`` KL updates; bands at the floor bound the power from above), then
+    ``phase_iterations`` of fast Griffin-Lim make the phase consistent, starting from the proposal's phase
+    (without one: peak-locked). Returns ``(batch, (frames - 1) * hop)`` float32.
+    """
+    stft = StftPair(mel.n_fft, mel.hop_length)
+    start_power = start_phase = None
+    if proposal is not None:
+        consistent = stft.project(proposal)
+        start_power, start_phase = consistent.abs().square_(), consistent.angle()
+    mel_power = _mel_power_frames_last(mel_unit, mel)
+    power = nnls_mel_to_linear(
+        mel_power, _inversion_basis(mel), fit_iterations, start=start_power, floor_power=mel_floor_power(mel)
+    )
+    magnitude = power.sqrt_()
+    phase = peak_locked_phase(magnitude, mel.hop_length, mel.n_fft) if start_phase is None else start_phase
+    return fast_griffin_lim(magnitude, phase, stft, phase_iterations, progress=progress).numpy()
+
+
 def _nnls_fgla(
     mel_unit: np.ndarray, mel: MelConfig, *, n_iter: int | None, seed: int, progress: Progress | None
 ) -> np.ndarray:
     """Default: non-negative mel -> linear power (KL multiplicative updates from the pseudo-inverse), a
     peak-locked initial phase, then a few FGLA iterations. Deterministic: ``seed`` is not used."""
     del seed  # no random start
-    mel_power = _mel_power_frames_last(mel_unit, mel)
-    linear_power = nnls_mel_to_linear(mel_power, _inversion_basis(mel), NNLS_ITERATIONS)
-    magnitude = linear_power.sqrt_()
-    phase = peak_locked_phase(magnitude, mel.hop_length, mel.n_fft)
-    stft = StftPair(mel.n_fft, mel.hop_length)
     iterations = NNLS_FGLA_ITERATIONS if n_iter is None else n_iter
-    return fast_griffin_lim(magnitude, phase, stft, iterations, progress=progress).numpy()
+    return mel_consistent_audio(mel_unit, mel, phase_iterations=iterations, progress=progress)
 
 
 def default_inverters() -> dict[str, Inverter]:
@@ -265,6 +296,8 @@ __all__ = [
     "default_inverters",
     "default_method",
     "invert",
+    "mel_consistent_audio",
+    "mel_floor_power",
     "register_inverter",
     "resolve_method",
     "unregister_inverter",

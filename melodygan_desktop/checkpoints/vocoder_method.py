@@ -1,5 +1,11 @@
 """The "vocoder" mel-to-audio method: the bundled ``mel-vocoder`` plugged into ``audio.inversion``'s registry.
 
+The network proposes an STFT (magnitude and phase per bin) for the mel; the method then makes it agree with
+the mel and with itself, as ``nnls-fgla`` does from a cruder start: the proposal is made consistent (the
+STFT of its own audio), a few KL updates fit its power to the mel's bands (bands at the floor only bound it
+from above), and a few fast Griffin-Lim iterations start from its phase. The network supplies what a mel
+cannot say (structure finer than a band, the phase); the fit keeps what it does say (each band's level).
+
 Registered only when the bundled weights are there; loaded once, on first use. Mels whose settings differ
 from the ones the vocoder was trained on (sample rate, n_fft, hop, mel bins, range or dB window) fall back
 to ``nnls-fgla`` with a note (``inversion.resolve_method``).
@@ -14,6 +20,7 @@ import numpy as np
 import torch
 
 from melodygan_desktop.audio import inversion
+from melodygan_desktop.audio.fgla import polar_spectrum
 from melodygan_desktop.checkpoints.vocoder_files import load_vocoder, read_vocoder_meta, resolve_vocoder_dir
 from melodygan_desktop.config import MelConfig
 from melodygan_desktop.models.vocoder import MelVocoder
@@ -22,6 +29,9 @@ VOCODER_METHOD = "vocoder"
 #: Whether the bundled vocoder is the default method: only once it beats nnls-fgla on the measures of
 #: docs/AUDIO.md (distances, both genre classifiers on resynthesised clips) at >= 100x realtime.
 BUNDLED_IS_DEFAULT = False
+#: KL updates fitting the network's power to the mel, and phase iterations from its phase (``n_iter``).
+FIT_ITERATIONS = 8
+PHASE_ITERATIONS = 8
 #: Frames per forward pass of long mels: bounds memory (about 90 MB at width 256) for any take length.
 #: Chunks overlap by the network's receptive field, so the joins are exact.
 CHUNK_FRAMES = 4096
@@ -34,23 +44,25 @@ def _loaded(folder: str) -> tuple[MelVocoder, MelConfig]:
 
 
 def _context_frames(vocoder: MelVocoder) -> int:
-    shape = vocoder.shape
-    return (shape.kernel // 2) * (shape.depth + 1) + shape.n_fft // shape.hop_length
+    """Frames each side that reach one output frame: the embedding conv and one per block."""
+    return (vocoder.shape.kernel // 2) * (vocoder.shape.depth + 1)
 
 
-def vocode(vocoder: MelVocoder, mel_unit: torch.Tensor) -> torch.Tensor:
-    """``(B, n_mels, T)`` -> ``(B, (T - 1) * hop)``, in chunks of ``CHUNK_FRAMES`` for long mels."""
+def vocode(vocoder: MelVocoder, mel_unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(B, n_mels, T)`` -> the network's magnitude and phase, each ``(B, T, bins)``, in chunks of
+    ``CHUNK_FRAMES`` frames for long mels (overlapping by the receptive field, so the joins are exact)."""
     frames = mel_unit.shape[-1]
     if frames <= CHUNK_FRAMES:
-        return vocoder(mel_unit)
-    hop, context = vocoder.shape.hop_length, _context_frames(vocoder)
-    pieces = []
-    for start in range(0, frames - 1, CHUNK_FRAMES):
-        stop = min(frames, start + CHUNK_FRAMES + 1)
+        return vocoder.magnitude_phase(mel_unit)
+    context = _context_frames(vocoder)
+    magnitudes, phases = [], []
+    for start in range(0, frames, CHUNK_FRAMES):
+        stop = min(frames, start + CHUNK_FRAMES)
         left, right = max(0, start - context), min(frames, stop + context)
-        audio = vocoder(mel_unit[..., left:right])
-        pieces.append(audio[..., (start - left) * hop : (stop - 1 - left) * hop])
-    return torch.cat(pieces, dim=-1)
+        magnitude, phase = vocoder.magnitude_phase(mel_unit[..., left:right])
+        magnitudes.append(magnitude[:, start - left : stop - left])
+        phases.append(phase[:, start - left : stop - left])
+    return torch.cat(magnitudes, dim=1), torch.cat(phases, dim=1)
 
 
 def _mismatch(trained: MelConfig, mel: MelConfig) -> str | None:
@@ -68,13 +80,15 @@ def make_inverter(folder: Path):
     """An inverter (``audio.inversion`` signature) for the vocoder in ``folder``."""
 
     def invert_with_vocoder(mel_unit: np.ndarray, mel: MelConfig, *, n_iter, seed, progress) -> np.ndarray:
-        del n_iter, seed  # one deterministic pass
+        del seed  # deterministic
         vocoder, _trained = _loaded(str(folder))
+        iterations = PHASE_ITERATIONS if n_iter is None else n_iter
         with torch.inference_mode():
-            audio = vocode(vocoder, torch.from_numpy(mel_unit))
-        if progress is not None:
-            progress(1.0)
-        return audio.numpy()
+            proposal = polar_spectrum(*vocode(vocoder, torch.from_numpy(mel_unit)))
+            return inversion.mel_consistent_audio(
+                mel_unit, mel, proposal=proposal, fit_iterations=FIT_ITERATIONS, phase_iterations=iterations,
+                progress=progress,
+            )
 
     return invert_with_vocoder
 
@@ -96,4 +110,12 @@ def register_vocoder_method(folder: Path | None = None, *, preferred: bool | Non
     return True
 
 
-__all__ = ["CHUNK_FRAMES", "VOCODER_METHOD", "make_inverter", "register_vocoder_method", "vocode"]
+__all__ = [
+    "CHUNK_FRAMES",
+    "FIT_ITERATIONS",
+    "PHASE_ITERATIONS",
+    "VOCODER_METHOD",
+    "make_inverter",
+    "register_vocoder_method",
+    "vocode",
+]

@@ -128,8 +128,9 @@ class MelVocoder(nn.Module):
         linear = (power @ self.pseudo_inverse).clamp(min=self._floor_power)
         return 0.5 * torch.log(linear)
 
-    def spectrum(self, mel_unit: torch.Tensor) -> torch.Tensor:
-        """Complex STFT ``(B, bins, T)`` the network predicts for ``mel_unit``."""
+    def magnitude_phase(self, mel_unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The STFT the network predicts for ``mel_unit``: linear magnitude and phase (an unwrapped angle in
+        radians), each ``(B, T, bins)``."""
         x = self.embed(mel_unit * 2.0 - 1.0)
         x = self.embed_norm(x.transpose(1, 2)).transpose(1, 2)
         for block in self.blocks:
@@ -137,7 +138,11 @@ class MelVocoder(nn.Module):
         log_magnitude, phase = self.head(self.out_norm(x.transpose(1, 2))).float().chunk(2, dim=-1)
         if self.pseudo_inverse is not None:
             log_magnitude = log_magnitude + self.prior_log_magnitude(mel_unit)
-        magnitude = torch.exp(log_magnitude.clamp(max=MAX_LOG_MAGNITUDE))
+        return torch.exp(log_magnitude.clamp(max=MAX_LOG_MAGNITUDE)), phase
+
+    def spectrum(self, mel_unit: torch.Tensor) -> torch.Tensor:
+        """Complex STFT ``(B, bins, T)`` the network predicts for ``mel_unit``."""
+        magnitude, phase = self.magnitude_phase(mel_unit)
         # Phase as an angle: cos/sin of an unbounded value wrap it for free (the Vocos parametrisation).
         # Without autograd, the engine's real-view polar (about 4x faster than torch.polar on a CPU).
         polar = torch.polar if torch.is_grad_enabled() else polar_spectrum

@@ -156,3 +156,29 @@ def test_stft_engine_matches_torch(n_fft, hop, length):
     torch.testing.assert_close(stft.inverse(spectrum), restored, atol=1e-5, rtol=1e-5)
     noise = torch.randn_like(spectrum)
     torch.testing.assert_close(stft.project(noise), stft.forward(stft.inverse(noise)), atol=1e-4, rtol=1e-4)
+
+
+def test_bands_at_the_floor_bound_the_power_from_above_and_a_start_is_kept():
+    """A mel band at 0 says "at the floor or quieter": with ``floor_power`` the fit pulls power above the
+    floor down to it and leaves quieter power as the start had it; without, it drives those bins to 0."""
+    from melodygan_desktop.audio.fgla import nnls_mel_to_linear
+    from melodygan_desktop.audio.inversion import _inversion_basis, mel_floor_power
+
+    basis = _inversion_basis(MEL)
+    floor = mel_floor_power(MEL)
+    mel_power = torch.full((1, 1, MEL.n_mels), 1e3 * floor)
+    mel_power[..., 100:] = 0.0  # the top bands at the floor
+    bins = torch.from_numpy(np.arange(MEL.n_fft // 2 + 1) * MEL.sample_rate / MEL.n_fft)
+    top = bins > 6000.0  # inside the floor bands
+    start = torch.full((1, 1, MEL.n_fft // 2 + 1), 10 * floor)
+    start[..., top & (bins > 9000.0)] = 1e-3 * floor  # far below the floor up there
+    kept = start.clone()
+    bounded = nnls_mel_to_linear(mel_power, basis, 8, start=start, floor_power=floor)
+    assert torch.equal(start, kept)  # the caller's start is not modified
+    fitted = basis.bands.left_product(bounded.clone())[0, 0]
+    assert float(fitted[101:].max()) <= 1.05 * floor  # loud start pulled down (band 100 shares bins with 99)
+    quiet = (bins > 9500.0) & (bins < 10500.0)  # (the Nyquist bin belongs to no band)
+    torch.testing.assert_close(bounded[0, 0, quiet], start[0, 0, quiet], rtol=0.05, atol=0.0)  # left alone
+    torch.testing.assert_close(fitted[20:90], mel_power[0, 0, 20:90], rtol=0.05, atol=0.0)  # the rest fits
+    driven = nnls_mel_to_linear(mel_power, basis, 8, start=start)
+    assert float(driven[0, 0, quiet].max()) < 1e-3 * float(bounded[0, 0, quiet].min())
