@@ -11,9 +11,6 @@ from typing import Any
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 import melodygan_desktop
-from melodygan_desktop.checkpoints.codec_files import BUNDLED_CODEC
-from melodygan_desktop.checkpoints.vocoder_files import BUNDLED_VOCODER
-from melodygan_desktop.evaluation.classifier_files import BUNDLED_NAME as BUNDLED_CLASSIFIER
 
 VERSION_PACKAGES = (
     "PySide6",
@@ -111,17 +108,19 @@ class ModelCardDialog(QDialog):
         layout.addWidget(buttons)
 
 
-#: Bundled networks besides the generators, in the order the About dialog shows their cards.
-COMPONENTS = (BUNDLED_VOCODER, BUNDLED_CODEC, BUNDLED_CLASSIFIER)
-
-
 def component_cards(checkpoints_dir: Path | None) -> list[str]:
     """The cards (``card.md``) of the bundled networks the app uses besides its generators: the vocoder
     (the ``vocoder`` mel-to-audio method), the mel codec (``melodygan-latent``'s first stage) and the genre
-    classifier (held-out scores of training runs); those not installed are left out."""
+    classifier (held-out scores of training runs), in that order; those not installed are left out."""
     if checkpoints_dir is None:
         return []
-    cards = (Path(checkpoints_dir) / name / "card.md" for name in COMPONENTS)
+    # Imported here: these modules bring torch, which the window must not wait for at start-up.
+    from melodygan_desktop.checkpoints.codec_files import BUNDLED_CODEC
+    from melodygan_desktop.checkpoints.vocoder_files import BUNDLED_VOCODER
+    from melodygan_desktop.evaluation.classifier_files import BUNDLED_NAME as BUNDLED_CLASSIFIER
+
+    names = (BUNDLED_VOCODER, BUNDLED_CODEC, BUNDLED_CLASSIFIER)
+    cards = (Path(checkpoints_dir) / name / "card.md" for name in names)
     return [card.read_text(encoding="utf-8", errors="replace") for card in cards if card.is_file()]
 
 
