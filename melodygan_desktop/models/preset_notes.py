@@ -130,6 +130,7 @@ HARMONIC_NOTES = (
     "Critic, loss and optimiser as melodygan-cond: spectral-norm projection critic on centred input, hinge "
     "loss, lazy R1 (gamma 1), EMA 0.999, Adam 1e-4 (G) / 4e-4 (D) betas (0, 0.9), batch 16. Against "
     "collapse (the first runs drew one picture per genre): a minibatch standard-deviation feature in the "
-    "critic (groups of 4), and a diversity hinge on the generator (weight 1): two halves of its batch share "
-    "genres and differ in noise, and are pushed apart until they differ as much as two real clips do.",
+    "critic (groups of 4). A diversity hinge on the generator (the preset field `diversity`) was measured "
+    "and left off: it kept takes apart by switching whole frames on and off, and lost on every other "
+    "measure (docs/MUSICALITY.md).",
 )

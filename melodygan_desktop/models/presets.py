@@ -227,7 +227,6 @@ def _build_presets() -> dict[str, Preset]:
             betas=(0.0, 0.9),
             batch_size=16,
             r1_gamma=1.0,
-            diversity=1.0,
         ),
         _preset_ours(
             "melodygan-latent",

@@ -83,8 +83,7 @@ def test_trains_saves_loads_and_generates(genre_folder, tmp_path):
     )
     events = list(train(config, tmp_path / "run"))
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
-    logged = [e.losses for e in events if isinstance(e, StepMetrics)]
-    assert logged and all(0 <= losses["g/diversity"] for losses in logged)  # the diversity term is on
+    assert any(isinstance(e, StepMetrics) for e in events)
     model = checkpoints.load_generator(tmp_path / "run")
     assert model.meta.preset == "melodygan-harmonic" and model.meta.architecture["z_dim"] == 64
     assert model.meta.architecture["voices"] > 0 and model.meta.architecture["critic_group"] > 0
