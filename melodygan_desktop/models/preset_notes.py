@@ -122,8 +122,9 @@ HARMONIC_NOTES = (
     "trial run's takes had a harmonic share of 0.36 at step 5,000; with them from 1.3 kHz, 0.52 at step "
     "2,000; 26 takes each).",
     "A note budget: the pitches of each timbre are played by three voices, each choosing its pitch by a "
-    "softmax and its loudness by a softplus, so a frame holds a few notes rather than a drone of dozens "
-    "(models saved before voices existed keep one loudness per pitch).",
+    "softmax (of logits scaled by 16, so a voice starts on a note rather than an even comb) and its "
+    "loudness by a softplus, so a frame holds a few notes rather than a drone of dozens (models saved "
+    "before voices existed keep one loudness per pitch).",
     "A beat clock: the take's global style (the last column of z) and its genre set a tempo (60-180 BPM) "
     "and a phase; sines and cosines at 1/4, 1/2, 1 and 2 cycles per beat feed the head, so onsets can lock "
     "to one steady grid for the whole take.",
