@@ -41,6 +41,9 @@ class AppSettings:
     def set_value(self, key: str, value: Any) -> None:
         self._settings.setValue(key, value)
 
+    def remove(self, key: str) -> None:
+        self._settings.remove(key)
+
     def sync(self) -> None:
         self._settings.sync()
 

@@ -12,11 +12,20 @@ if TYPE_CHECKING:
     from melodygan_desktop.ui.generate_tab import GenerateTab
 
 
+#: The mel-to-audio method the user picked, kept only while it is not the default: a user who never changed
+#: it follows the default when a better one ships.
+METHOD_KEY = "generate/method_choice"
+#: What version 0.1 stored on every exit, picked or not; its default then was nnls-fgla, which therefore
+#: says nothing about a choice and is not carried over.
+LEGACY_METHOD_KEY, LEGACY_DEFAULT = "generate/method", "nnls-fgla"
+
+
 class GenerateSettings:
     """Keeps the tab's controls and the app settings in step; the tab owns one."""
 
     def __init__(self, tab: GenerateTab) -> None:
         self.tab = tab
+        self.default_method: str | None = None
 
     def restore(self) -> None:
         settings, controls = self.tab.services.settings, self.tab.controls
@@ -33,11 +42,20 @@ class GenerateSettings:
         settings.set_value("generate/seconds", controls.seconds_spin.value())
         settings.set_value("generate/new_seed", controls.new_seed_box.isChecked())
         settings.set_value("generate/seed", controls.seed())
-        if controls.method_combo.currentText():
-            settings.set_value("generate/method", controls.method_combo.currentText())
+        method = controls.method_combo.currentText()
+        if method and self.default_method is not None:
+            if method == self.default_method:
+                settings.remove(METHOD_KEY)
+            else:
+                settings.set_value(METHOD_KEY, method)
+            settings.remove(LEGACY_METHOD_KEY)
 
     def on_options(self, options) -> None:
-        method = self.tab.services.settings.value("generate/method", options.default_method, str)
+        settings = self.tab.services.settings
+        self.default_method = options.default_method
+        legacy = settings.value(LEGACY_METHOD_KEY, None, str)
+        picked = legacy if legacy != LEGACY_DEFAULT else None
+        method = settings.value(METHOD_KEY, picked, str) or options.default_method
         self.tab.controls.set_methods(
             options.methods, method if method in options.methods else options.default_method
         )

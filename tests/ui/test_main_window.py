@@ -7,6 +7,43 @@ from melodygan_desktop.services.settings import AppSettings
 from melodygan_desktop.ui.dialogs import AboutDialog, model_card_markdown, resource_licence_files
 
 
+def test_the_method_follows_the_default_unless_the_user_picked_another(qtbot, make_services, tmp_path, fakes):
+    """A method left at the default is not pinned: a better default that ships later is used. Version 0.1
+    stored the method on every exit; its default then, nnls-fgla, says nothing about a choice."""
+    import dataclasses
+
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    def open_window(settings_path, default):
+        options = dataclasses.replace(fakes.fake_options(), default_method=default)
+        services = make_services(settings=AppSettings(settings_path), options_fn=lambda: options)
+        window = MainWindow(services, show_dialogs=False)
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+            window.start_background_work()
+        return window
+
+    old = tmp_path / "from-0.1.ini"
+    legacy = AppSettings(old)
+    legacy.set_value("generate/method", "nnls-fgla")
+    legacy.sync()
+    window = open_window(old, "fast-griffin-lim")  # a new default ships
+    assert window.generate_tab.controls.method_combo.currentText() == "fast-griffin-lim"
+    window.close()
+
+    picked = tmp_path / "picked.ini"
+    window = open_window(picked, "nnls-fgla")
+    window.generate_tab.controls.method_combo.setCurrentText("griffin-lim")  # the user's own pick
+    window.close()
+    window = open_window(picked, "fast-griffin-lim")
+    assert window.generate_tab.controls.method_combo.currentText() == "griffin-lim"  # kept
+    window.generate_tab.controls.method_combo.setCurrentText("fast-griffin-lim")  # back to the default
+    window.close()
+    window = open_window(picked, "nnls-fgla")
+    assert window.generate_tab.controls.method_combo.currentText() == "nnls-fgla"  # follows it again
+
+
 def test_settings_are_remembered(qtbot, make_services, tmp_path):
     from melodygan_desktop.ui.main_window import MainWindow
 
