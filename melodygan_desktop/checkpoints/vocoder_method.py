@@ -49,7 +49,7 @@ def _context_frames(vocoder: MelVocoder) -> int:
     return (vocoder.shape.kernel // 2) * (vocoder.shape.depth + 1)
 
 
-def vocode(vocoder: MelVocoder, mel_unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def network_spectrum(vocoder: MelVocoder, mel_unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(B, n_mels, T)`` -> the network's magnitude and phase, each ``(B, T, bins)``, in chunks of
     ``CHUNK_FRAMES`` frames for long mels (overlapping by the receptive field, so the joins are exact)."""
     frames = mel_unit.shape[-1]
@@ -85,7 +85,7 @@ def make_inverter(folder: Path):
         vocoder, _trained = _loaded(str(folder))
         iterations = PHASE_ITERATIONS if n_iter is None else n_iter
         with torch.inference_mode():
-            proposal = polar_spectrum(*vocode(vocoder, torch.from_numpy(mel_unit)))
+            proposal = polar_spectrum(*network_spectrum(vocoder, torch.from_numpy(mel_unit)))
             return inversion.mel_consistent_audio(
                 mel_unit, mel, proposal=proposal, fit_iterations=FIT_ITERATIONS, phase_iterations=iterations,
                 progress=progress,
@@ -117,6 +117,6 @@ __all__ = [
     "PHASE_ITERATIONS",
     "VOCODER_METHOD",
     "make_inverter",
+    "network_spectrum",
     "register_vocoder_method",
-    "vocode",
 ]

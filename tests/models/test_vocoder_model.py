@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from melodygan_desktop.checkpoints.vocoder_method import vocode
+from melodygan_desktop.checkpoints.vocoder_method import network_spectrum
 from melodygan_desktop.models.vocoder import MelVocoder, SpectrogramCritic, VocoderShape
 
 TINY = VocoderShape(width=32, depth=2)
@@ -30,7 +30,7 @@ def test_long_mels_in_chunks_match_one_pass(monkeypatch):
     with torch.inference_mode():
         whole = vocoder.magnitude_phase(mel)
         monkeypatch.setattr(method, "CHUNK_FRAMES", 40)
-        chunked = vocode(vocoder, mel)
+        chunked = network_spectrum(vocoder, mel)
     for part, one_pass in zip(chunked, whole, strict=True):
         assert part.shape == one_pass.shape == (1, 157, 1025)
         torch.testing.assert_close(part, one_pass, atol=1e-5, rtol=1e-4)
