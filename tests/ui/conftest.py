@@ -58,6 +58,22 @@ def make_services(qtbot, tmp_path):
 
 
 @pytest.fixture
+def show_window(qtbot):
+    """``show_window(services) -> MainWindow``: shown, without dialogs, once its models are listed."""
+    from melodygan_desktop.ui.main_window import MainWindow
+
+    def show(services):
+        main = MainWindow(services, show_dialogs=False)
+        qtbot.addWidget(main)
+        main.show()
+        with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
+            main.start_background_work()
+        return main
+
+    return show
+
+
+@pytest.fixture
 def window(qtbot, make_services, tmp_path):
     """A shown main window over fakes, with models and options loaded."""
     from melodygan_desktop.ui.main_window import MainWindow

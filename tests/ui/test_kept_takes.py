@@ -8,15 +8,9 @@ from melodygan_desktop import paths
 from melodygan_desktop.services.settings import AppSettings
 
 
-def _open_window(qtbot, make_services, tmp_path):
-    from melodygan_desktop.ui.main_window import MainWindow
-
+def _open_window(show_window, make_services, tmp_path):
     services = make_services(settings=AppSettings(tmp_path / "kept.ini"))
-    window = MainWindow(services, show_dialogs=False)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-        window.start_background_work()
+    window = show_window(services)
     return window
 
 
@@ -33,14 +27,14 @@ def _kept():
     return sorted(p for p in folder.iterdir() if not p.name.endswith(".tmp")) if folder.is_dir() else []
 
 
-def test_takes_are_kept_across_restarts_and_cleared_on_request(qtbot, make_services, tmp_path):
-    first = _open_window(qtbot, make_services, tmp_path)
+def test_takes_are_kept_across_restarts_and_cleared_on_request(qtbot, make_services, show_window, tmp_path):
+    first = _open_window(show_window, make_services, tmp_path)
     first.generate_tab.controls.select_row(2)  # jazz
     takes = [_generate(qtbot, first), _generate(qtbot, first)]
     qtbot.waitUntil(lambda: len(_kept()) == 2, timeout=5000)
     first.close()
 
-    second = _open_window(qtbot, make_services, tmp_path)
+    second = _open_window(show_window, make_services, tmp_path)
     history = second.generate_tab.history
     qtbot.waitUntil(lambda: history.list.count() == 2, timeout=5000)
     restored = history.takes()
@@ -63,7 +57,7 @@ def test_takes_are_kept_across_restarts_and_cleared_on_request(qtbot, make_servi
     qtbot.waitUntil(lambda: _kept() == [], timeout=5000)
     second.close()
 
-    third = _open_window(qtbot, make_services, tmp_path)
+    third = _open_window(show_window, make_services, tmp_path)
     qtbot.wait(200)
     assert third.generate_tab.history.list.count() == 0
     third.close()

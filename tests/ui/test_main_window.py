@@ -7,21 +7,16 @@ from melodygan_desktop.services.settings import AppSettings
 from melodygan_desktop.ui.dialogs import AboutDialog, model_card_markdown, resource_licence_files
 
 
-def test_the_method_follows_the_default_unless_the_user_picked_another(qtbot, make_services, tmp_path, fakes):
+def test_the_method_follows_the_default_unless_the_user_picked_another(make_services, show_window, tmp_path,
+                                                                       fakes):
     """A method left at the default is not pinned: a better default that ships later is used. Version 0.1
     stored the method on every exit; its default then, nnls-fgla, says nothing about a choice."""
     import dataclasses
 
-    from melodygan_desktop.ui.main_window import MainWindow
-
     def open_window(settings_path, default):
         options = dataclasses.replace(fakes.fake_options(), default_method=default)
         services = make_services(settings=AppSettings(settings_path), options_fn=lambda: options)
-        window = MainWindow(services, show_dialogs=False)
-        qtbot.addWidget(window)
-        window.show()
-        with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-            window.start_background_work()
+        window = show_window(services)
         return window
 
     old = tmp_path / "from-0.1.ini"
@@ -44,16 +39,10 @@ def test_the_method_follows_the_default_unless_the_user_picked_another(qtbot, ma
     assert window.generate_tab.controls.method_combo.currentText() == "nnls-fgla"  # follows it again
 
 
-def test_settings_are_remembered(qtbot, make_services, tmp_path):
-    from melodygan_desktop.ui.main_window import MainWindow
-
+def test_settings_are_remembered(make_services, show_window, tmp_path):
     settings_path = tmp_path / "remembered.ini"
     services = make_services(settings=AppSettings(settings_path))
-    first = MainWindow(services, show_dialogs=False)
-    qtbot.addWidget(first)
-    first.show()
-    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-        first.start_background_work()
+    first = show_window(services)
     first.generate_tab.controls.select_row(3)  # rock
     first.generate_tab.controls.seconds_spin.setValue(42.0)
     first.generate_tab.controls.method_combo.setCurrentText("griffin-lim")
@@ -65,11 +54,7 @@ def test_settings_are_remembered(qtbot, make_services, tmp_path):
     assert settings_path.is_file()
 
     services = make_services(settings=AppSettings(settings_path))
-    second = MainWindow(services, show_dialogs=False)
-    qtbot.addWidget(second)
-    second.show()
-    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-        second.start_background_work()
+    second = show_window(services)
     controls = second.generate_tab.controls
     assert second.tabs.currentIndex() == 1
     assert controls.seconds_spin.value() == 42.0

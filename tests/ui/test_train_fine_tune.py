@@ -14,10 +14,8 @@ OPEN13 = tuple(
 
 
 @pytest.fixture
-def fine_tune_window(qtbot, make_services, tmp_path, fakes):
+def fine_tune_window(qtbot, make_services, show_window, tmp_path, fakes):
     """The issue's case: fine-tuning a bundled 13-genre model on a folder ``tracks/`` of one genre."""
-    from melodygan_desktop.ui.main_window import MainWindow
-
     name = "Open corpus, 13 genres"
     open13 = fakes.FakeModelInfo(tmp_path / "open13", name, "melodygan-cond", OPEN13, True)
     models = [open13]
@@ -37,11 +35,7 @@ def fine_tune_window(qtbot, make_services, tmp_path, fakes):
         prepare_fn=lambda folder, mel_preset, progress: fakes.fake_summary(("tracks",)),
         export_model_fn=install,
     )
-    window = MainWindow(services, show_dialogs=False)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-        window.start_background_work()
+    window = show_window(services)
     tab = window.train_tab
     tab.form.init_combo.setCurrentIndex(1)  # fine-tune the 13-genre model
     tab.form.set_folder(str(tmp_path))
@@ -105,17 +99,12 @@ def test_open_in_generate_selects_the_trained_genre(qtbot, fine_tune_window):
     assert window.generate_tab.generate_button.isEnabled()  # ready to Generate
 
 
-def test_start_from_is_remembered(qtbot, make_services, tmp_path):
+def test_start_from_is_remembered(qtbot, make_services, show_window, tmp_path):
     from melodygan_desktop.services.settings import AppSettings
-    from melodygan_desktop.ui.main_window import MainWindow
 
     def open_window():
         services = make_services(settings=AppSettings(tmp_path / "kept.ini"))
-        window = MainWindow(services, show_dialogs=False)
-        qtbot.addWidget(window)
-        window.show()
-        with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-            window.start_background_work()
+        window = show_window(services)
         qtbot.wait(50)
         return window
 
@@ -130,10 +119,9 @@ def test_start_from_is_remembered(qtbot, make_services, tmp_path):
     second.close()
 
 
-def test_unfinished_runs_are_listed_and_resumed(qtbot, make_services, tmp_path, fakes):
+def test_unfinished_runs_are_listed_and_resumed(qtbot, make_services, show_window, tmp_path, fakes):
     from melodygan_desktop.services.core import RunInfo
     from melodygan_desktop.services.settings import AppSettings
-    from melodygan_desktop.ui.main_window import MainWindow
 
     music = tmp_path / "music"
     music.mkdir()
@@ -152,11 +140,7 @@ def test_unfinished_runs_are_listed_and_resumed(qtbot, make_services, tmp_path, 
         resume_config_fn=resume_config,
         train_fn=train,
     )
-    window = MainWindow(services, show_dialogs=False)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(services.catalog.models_changed, timeout=5000):
-        window.start_background_work()
+    window = show_window(services)
     form = window.train_tab.form
     qtbot.waitUntil(lambda: form.init_combo.count() == 4, timeout=3000)  # new, the run, two models
     labels = [form.init_combo.itemText(i) for i in range(form.init_combo.count())]
