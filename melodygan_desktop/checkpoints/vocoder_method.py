@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from melodygan_desktop.audio import inversion
+from melodygan_desktop.audio.builtin_methods import mel_consistent_audio
 from melodygan_desktop.audio.fgla import polar_spectrum
 from melodygan_desktop.checkpoints.vocoder_files import load_vocoder, read_vocoder_meta, resolve_vocoder_dir
 from melodygan_desktop.config import MelConfig
@@ -86,7 +87,7 @@ def make_inverter(folder: Path):
         iterations = PHASE_ITERATIONS if n_iter is None else n_iter
         with torch.inference_mode():
             proposal = polar_spectrum(*network_spectrum(vocoder, torch.from_numpy(mel_unit)))
-            return inversion.mel_consistent_audio(
+            return mel_consistent_audio(
                 mel_unit, mel, proposal=proposal, fit_iterations=FIT_ITERATIONS, phase_iterations=iterations,
                 progress=progress,
             )

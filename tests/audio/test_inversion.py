@@ -161,10 +161,10 @@ def test_stft_engine_matches_torch(n_fft, hop, length):
 def test_bands_at_the_floor_bound_the_power_from_above_and_a_start_is_kept():
     """A mel band at 0 says "at the floor or quieter": with ``floor_power`` the fit pulls power above the
     floor down to it and leaves quieter power as the start had it; without, it drives those bins to 0."""
+    from melodygan_desktop.audio.builtin_methods import inversion_basis, mel_floor_power
     from melodygan_desktop.audio.fgla import nnls_mel_to_linear
-    from melodygan_desktop.audio.inversion import _inversion_basis, mel_floor_power
 
-    basis = _inversion_basis(MEL)
+    basis = inversion_basis(MEL)
     floor = mel_floor_power(MEL)
     mel_power = torch.full((1, 1, MEL.n_mels), 1e3 * floor)
     mel_power[..., 100:] = 0.0  # the top bands at the floor
