@@ -25,8 +25,6 @@ quarter, half, one and two cycles per beat feed the head, so onsets can lock to 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,6 +32,7 @@ from torch import nn
 
 from ..audio.mel import mel_filterbank, reference_power
 from ..config import MelConfig
+from .beat_clock import CLOCK_FEATURES, clock_features
 from .conditional import (
     DISCRIMINATOR_CHANNELS,
     EMBED_DIM,
@@ -53,9 +52,6 @@ HEAD_WIDTH = 128
 #: Lowest mel bin of the noise bands in new models (about 1.3 kHz at the default settings): below it, sound
 #: can only be pitched, as the low and middle register of real music mostly is (kick drums included).
 NOISE_FROM = 48
-#: Clock features: sine and cosine at these multiples of the beat rate (bar of four, half bar, beat, 8th).
-CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
-TEMPO_RANGE = (60.0, 180.0)
 #: Voices per timbre in new models (0: every pitch has its own loudness, as models saved before voices).
 VOICES = 3
 #: Pitch logits are multiplied by this in new models, so a voice's softmax starts peaked (a note) rather than
@@ -117,9 +113,8 @@ class HarmonicGenerator(ConditionalGenerator):
         del self.output_conv  # the mel comes from the renderer below
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
-        clock = 2 * len(CLOCK_MULTIPLES)
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
-        self.head_in = nn.Conv1d(channels[-1] + clock, HEAD_WIDTH, 3, padding=1)
+        self.head_in = nn.Conv1d(channels[-1] + CLOCK_FEATURES, HEAD_WIDTH, 3, padding=1)
         self.head_out = nn.Conv1d(HEAD_WIDTH, self.tonal_outputs + NOISE_BANDS, 1)
         nn.init.constant_(self.head_out.bias, -11.0)  # start quiet (about -48 dB a partial), not saturated
         if voices:
@@ -154,17 +149,12 @@ class HarmonicGenerator(ConditionalGenerator):
         return (self.z_dim, self.latent_length(frames) + 1)
 
     def clock(self, style: torch.Tensor, embedding: torch.Tensor, length: int) -> torch.Tensor:
-        """``(B, 2 * len(CLOCK_MULTIPLES), length)`` beat-clock features (frames -margin onwards)."""
+        """``(B, CLOCK_FEATURES, length)`` beat-clock features (frames -margin onwards)."""
         if embedding.dim() == 3:
             embedding = embedding.mean(dim=-1)
-        tempo_logit, phase_cos, phase_sin = self.tempo(torch.cat([style, embedding], dim=1)).unbind(dim=1)
-        low, high = TEMPO_RANGE
-        beats_per_frame = (low + (high - low) * torch.sigmoid(tempo_logit)) / 60.0 * self.seconds_per_frame
-        offset = torch.atan2(phase_sin, phase_cos) / (2 * math.pi)
+        params = self.tempo(torch.cat([style, embedding], dim=1))
         frames = torch.arange(length, device=style.device, dtype=style.dtype) - self.margin
-        beats = frames[None, :] * beats_per_frame[:, None] + offset[:, None]  # (B, length)
-        angles = torch.stack([2 * math.pi * m * beats for m in CLOCK_MULTIPLES], dim=1)
-        return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+        return clock_features(params, self.seconds_per_frame, frames)
 
     def render(self, activations: torch.Tensor) -> torch.Tensor:
         """Head output ``(B, tonal_outputs + NOISE_BANDS, T)`` -> normalised mel ``(B, n_mels, T)``."""

@@ -135,3 +135,18 @@ HARMONIC_NOTES = (
     "and left off: it kept takes apart by switching whole frames on and off, and lost on every other "
     "measure (docs/MUSICALITY.md).",
 )
+
+GROOVE_NOTES = (
+    "melodygan-cond's generator with two inputs that start at zero: a beat clock (a tempo of 60-180 BPM and "
+    "a phase per take, from its style and genre; sines and cosines at 1/4, 1/2, 1 and 2 cycles per beat "
+    "enter every block at its own rate through a zero-initialised 1x1 conv) and a take-wide style (the "
+    "last column of z, through a zero-initialised linear layer, shifts the genre embedding of every "
+    "block). A melodygan-cond model therefore starts a run exactly as it is (`--from`), and training adds "
+    "the beat and the take-wide coherence it lacks.",
+    "Critic: melodygan-cond's projection critic on centred input with a minibatch standard-deviation "
+    "feature (groups of 4), plus two views whose scores add: rhythm (autocorrelation of the positive "
+    "spectral flux in four bands at lags up to 2 s, through a spectral-norm MLP with a genre projection) "
+    "and lines (three spectral-norm 2-D convs over mel and time, mean pooled, with a genre projection).",
+    "Loss and optimiser as melodygan-cond: hinge loss, lazy R1 (gamma 1), EMA 0.999, Adam 1e-4 (G) / "
+    "4e-4 (D) betas (0, 0.9), batch 16.",
+)

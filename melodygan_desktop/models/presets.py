@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import MEL_PRESETS, MelConfig
-from . import conditional, harmonic, latent, melodygan, preset_notes, techno
+from . import conditional, groove, harmonic, latent, melodygan, preset_notes, techno
 from .base import Discriminator, Generator
 
 PAPER_000 = "000: MELodyGAN (Lee, Wu & Baker)"
@@ -34,7 +34,8 @@ class Preset:
     EMA decay (0 = off); ``diversity`` weight of the generator's diversity hinge (0 = off, see
     ``training.losses.diversity_hinge``); ``augment`` DiffAugment on every discriminator input;
     ``mel_preset`` the paper's clip setting (a key of ``MEL_PRESETS``), although every preset builds for any
-    ``MelConfig``.
+    ``MelConfig``; ``starts_from`` presets whose trained models can initialise a run of this one
+    (``--from``): tensors of the same name and shape are copied, the rest keep their initialisation.
     """
 
     name: str
@@ -60,6 +61,8 @@ class Preset:
     latent: bool = False
     diversity: float = 0.0
     shaped: bool = False  # builders take an ``architecture`` dict (our presets; the papers' shapes are fixed)
+    #: Other presets whose models can start a run of this one (their generator's tensors are a subset).
+    starts_from: tuple[str, ...] = ()
 
     def make_generator(self, mel: MelConfig, n_genres: int, architecture: dict | None = None) -> Generator:
         """The inference generator; ``architecture`` (from meta.json) rebuilds a saved model's exact shape."""
@@ -227,6 +230,17 @@ def _build_presets() -> dict[str, Preset]:
             betas=(0.0, 0.9),
             batch_size=16,
             r1_gamma=1.0,
+        ),
+        _preset_ours(
+            "melodygan-groove",
+            "melodygan-cond with a beat clock and a take-wide style; its critic also hears rhythm and lines.",
+            groove.groove_generator,
+            groove.groove_critic,
+            preset_notes.GROOVE_NOTES,
+            betas=(0.0, 0.9),
+            batch_size=16,
+            r1_gamma=1.0,
+            starts_from=("melodygan-cond",),
         ),
         _preset_ours(
             "melodygan-latent",

@@ -56,6 +56,8 @@ def run_networks(config, preset, mel, n_genres: int, base_model, run_dir: Path, 
     architecture = stored_architecture if resuming else None
     if architecture is None and base_model is not None and not resuming:
         architecture = dict(base_model.meta.architecture) or None
+        if base_model.meta.preset != preset.name:  # a model of another family: its shape, our new settings
+            architecture = {**preset.make_generator(mel, n_genres).architecture(), **(architecture or {})}
     if architecture is None and preset.shaped:
         architecture = preset.make_generator(mel, n_genres).architecture()
     return None, architecture
@@ -93,7 +95,7 @@ def start_from_checkpoint(state: GanState, model, genres: list[str]) -> None:
     Tensors whose shape matches are copied as they are; tensors with one row per genre (embeddings, projection
     weights) are copied row by row for the genres both lists share, so new genres start from scratch.
     """
-    if model.meta.preset != state.preset.name:
+    if model.meta.preset not in (state.preset.name, *state.preset.starts_from):
         raise TrainingError(
             f"{model.path}: a {model.meta.preset} model cannot initialise a {state.preset.name} run; "
             f"choose preset {model.meta.preset}"

@@ -29,6 +29,7 @@ def test_all_presets_listed():
         "melodygan-cond",
         "melodygan-latent",
         "melodygan-harmonic",
+        "melodygan-groove",
     }
 
 

@@ -1,0 +1,40 @@
+"""A beat clock for generators: a tempo and phase per take, and sines of it along time.
+
+A generator fully convolutional in time sees a few hundred milliseconds of context, too little to keep
+onsets on one grid for ten seconds. The clock gives every frame the same grid: a layer maps the take's
+global style and genre to a tempo (``TEMPO_RANGE``) and a phase, and the features are the sine and cosine
+of the beat position at quarter, half, one and two cycles per beat (bar of four, half bar, beat, eighth).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+#: Sine and cosine at these multiples of the beat rate.
+CLOCK_MULTIPLES = (0.25, 0.5, 1.0, 2.0)
+TEMPO_RANGE = (60.0, 180.0)
+#: Features per frame.
+CLOCK_FEATURES = 2 * len(CLOCK_MULTIPLES)
+
+
+def clock_features(params: torch.Tensor, seconds_per_frame: float, frames: torch.Tensor) -> torch.Tensor:
+    """``params (B, 3)`` (tempo logit, phase cosine, phase sine), ``frames (L,)`` frame positions (any
+    real numbers) -> ``(B, CLOCK_FEATURES, L)``: the clock at those positions."""
+    tempo_logit, phase_cos, phase_sin = params.unbind(dim=1)
+    low, high = TEMPO_RANGE
+    beats_per_frame = (low + (high - low) * torch.sigmoid(tempo_logit)) / 60.0 * seconds_per_frame
+    offset = torch.atan2(phase_sin, phase_cos) / (2 * math.pi)
+    beats = frames.to(params.dtype)[None, :] * beats_per_frame[:, None] + offset[:, None]  # (B, L)
+    angles = torch.stack([2 * math.pi * m * beats for m in CLOCK_MULTIPLES], dim=1)
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+def tempo_bpm(params: torch.Tensor) -> torch.Tensor:
+    """``params (B, 3)`` -> the tempo of each take in beats per minute ``(B,)``."""
+    low, high = TEMPO_RANGE
+    return low + (high - low) * torch.sigmoid(params[:, 0])
+
+
+__all__ = ["CLOCK_FEATURES", "CLOCK_MULTIPLES", "TEMPO_RANGE", "clock_features", "tempo_bpm"]

@@ -1,0 +1,180 @@
+"""``melodygan-groove``: ``melodygan-cond`` with a beat clock, a take-wide style, and critics that hear
+rhythm and pitched lines.
+
+``melodygan-cond`` draws one independent latent per 186 ms and sees about half a second around each frame,
+so nothing holds a take together: onsets fall anywhere (beat regularity 0.19 against real music's 0.64) and
+no note outlasts the context. This family keeps its trunk and adds, each through a layer that starts at
+zero (so a ``melodygan-cond`` model is exactly where a ``melodygan-groove`` run starts, see
+``Preset.starts_from``):
+
+- a **beat clock** (``beat_clock``): a tempo and phase per take, whose sines enter every block of the trunk
+  at that block's rate, so onsets can land on one grid for the whole take;
+- a **take-wide style**: the last latent column, added to the genre embedding that modulates every block,
+  so a take can keep its key, instruments and tempo from start to end.
+
+The critic is ``melodygan-cond``'s projection critic (with a minibatch spread feature) plus two views whose
+scores add to it:
+
+- **rhythm**: the autocorrelation of the onset strength (positive spectral flux) in four frequency bands at
+  lags up to two seconds, the quantity the beat-regularity measure reads, through a small MLP with a genre
+  projection: a take whose onsets are not periodic looks unlike real music to it;
+- **lines**: a small 2-D convolution over (mel, time), which sees a held partial as a horizontal line and a
+  smear as a smear, where the 1-D critic (mel bins as channels) has no notion of neighbouring bins.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from ..config import MelConfig
+from .beat_clock import CLOCK_FEATURES, clock_features
+from .conditional import (
+    DISCRIMINATOR_CHANNELS,
+    EMBED_DIM,
+    GENERATOR_CHANNELS,
+    Z_DIM,
+    ConditionalGenerator,
+    ProjectionDiscriminator,
+    _ints,
+)
+
+#: Minibatch standard-deviation group of the critic.
+CRITIC_GROUP = 4
+#: Onset bands of the rhythm critic, as fractions of the mel axis (bass and kick, low-mid, high-mid, air).
+ONSET_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0))
+#: Longest lag of the rhythm critic's autocorrelation, seconds (a half-note at 60 BPM).
+MAX_LAG_SECONDS = 2.0
+RHYTHM_WIDTH = 128
+LINE_CHANNELS = (8, 16, 32)
+
+
+def zero_conv(c_in: int, c_out: int) -> nn.Conv1d:
+    """A 1x1 convolution that starts at zero, so a new input changes nothing until it is learned."""
+    conv = nn.Conv1d(c_in, c_out, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
+class GrooveGenerator(ConditionalGenerator):
+    """``z (B, z_dim, T_latent + 1)`` + genre blend -> ``(B, 1, n_mels, frames)`` in [0, 1].
+
+    ``z[..., :-1]`` is ``melodygan-cond``'s latent sequence; ``z[..., -1]`` the take's style, which sets the
+    tempo and phase of the clock and shifts the genre embedding.
+    """
+
+    def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
+                 embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP) -> None:
+        super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
+        self.shape.update(critic_group=critic_group)
+        self.seconds_per_frame = mel.hop_length / mel.sample_rate
+        self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
+        self.style = nn.Linear(z_dim, embed_dim)
+        nn.init.zeros_(self.style.weight)
+        nn.init.zeros_(self.style.bias)
+        # One clock input per block (at its input rate) and one at the output rate.
+        self.clock_inputs = nn.ModuleList(zero_conv(CLOCK_FEATURES, c) for c in channels)
+
+    def latent_shape(self, frames: int) -> tuple[int, ...]:
+        return (self.z_dim, self.latent_length(frames) + 1)
+
+    def clock_params(self, style: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """``(B, 3)``: tempo logit and phase of each take, from its style and (mean) genre embedding."""
+        if embedding.dim() == 3:
+            embedding = embedding.mean(dim=-1)
+        return self.tempo(torch.cat([style, embedding], dim=1))
+
+    def clock_at(self, params: torch.Tensor, length: int, rate: int) -> torch.Tensor:
+        """The clock at the centres of ``length`` positions of ``rate`` frames each (frame 0 = first output)."""
+        positions = torch.arange(length, device=params.device, dtype=params.dtype)
+        return clock_features(params, self.seconds_per_frame, positions * rate + (rate - 1) / 2 - self.margin)
+
+    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
+                frames: int | None = None) -> torch.Tensor:
+        if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
+            raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent + 1), got {tuple(z.shape)}")
+        sequence, style = z[..., :-1], z[..., -1]
+        frames = self.frames_for(sequence.shape[-1], frames)
+        genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        params = self.clock_params(style, genre)
+        shift = self.style(style)
+        embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
+        hidden, rate = self.input_conv(sequence), self.upsampling
+        for block, clock_in in zip(self.blocks, self.clock_inputs, strict=False):
+            hidden = block(hidden + clock_in(self.clock_at(params, hidden.shape[-1], rate)), embedding)
+            rate //= 2
+        hidden = hidden + self.clock_inputs[-1](self.clock_at(params, hidden.shape[-1], rate))
+        mels = torch.sigmoid(self.output_conv(F.relu(self.output_norm(hidden, embedding))))
+        return mels[:, None, :, self.margin : self.margin + frames]
+
+
+def onset_autocorrelation(x: torch.Tensor, max_lag: int, bands=ONSET_BANDS) -> torch.Tensor:
+    """``x (B, n_mels, T)`` -> ``(B, len(bands), max_lag)``: per band, the autocorrelation of the positive
+    spectral flux (mean over the band's bins, mean removed) at lags 1..max_lag, divided by its value at lag
+    0 (1 = perfectly periodic at that lag; lags beyond the clip are 0). Differentiable."""
+    n_mels, length = x.shape[1], x.shape[-1] - 1
+    flux = F.relu(x[..., 1:] - x[..., :-1])
+    edges = [(round(a * n_mels), max(round(b * n_mels), round(a * n_mels) + 1)) for a, b in bands]
+    onsets = torch.stack([flux[:, lo:hi].mean(dim=1) for lo, hi in edges], dim=1)
+    onsets = onsets - onsets.mean(dim=-1, keepdim=True)
+    spectrum = torch.fft.rfft(onsets, n=2 * length)
+    correlation = torch.fft.irfft(spectrum.real.square() + spectrum.imag.square(), n=2 * length)[..., :length]
+    lags = correlation[..., 1 : max_lag + 1] / (correlation[..., :1] + 1e-8)
+    return F.pad(lags, (0, max_lag - lags.shape[-1]))
+
+
+class GrooveCritic(ProjectionDiscriminator):
+    """``melodygan-cond``'s projection critic plus a rhythm view and a lines view (see the module text);
+    the three scores add, each with its own genre projection."""
+
+    def __init__(self, mel: MelConfig, n_genres: int, *, channels=DISCRIMINATOR_CHANNELS,
+                 batch_group: int = CRITIC_GROUP) -> None:
+        super().__init__(mel, n_genres, channels=channels, batch_group=batch_group)
+        self.max_lag = max(1, round(MAX_LAG_SECONDS * mel.sample_rate / mel.hop_length))
+        self.rhythm = nn.Sequential(
+            spectral_norm(nn.Linear(len(ONSET_BANDS) * self.max_lag, 2 * RHYTHM_WIDTH)), nn.LeakyReLU(0.2),
+            spectral_norm(nn.Linear(2 * RHYTHM_WIDTH, RHYTHM_WIDTH)), nn.LeakyReLU(0.2),
+        )
+        self.rhythm_linear = spectral_norm(nn.Linear(RHYTHM_WIDTH, 1))
+        self.rhythm_projection = spectral_norm(nn.Embedding(n_genres, RHYTHM_WIDTH))
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip((1, *LINE_CHANNELS[:-1]), LINE_CHANNELS, strict=True):
+            layers += [spectral_norm(nn.Conv2d(c_in, c_out, (3, 5), stride=2, padding=(1, 2))), nn.LeakyReLU(0.2)]
+        self.lines = nn.Sequential(*layers)
+        self.lines_linear = spectral_norm(nn.Linear(LINE_CHANNELS[-1], 1))
+        self.lines_projection = spectral_norm(nn.Embedding(n_genres, LINE_CHANNELS[-1]))
+
+    def forward(self, x: torch.Tensor, genres: torch.Tensor | None = None) -> torch.Tensor:
+        score = super().forward(x, genres)
+        rhythm = self.rhythm(onset_autocorrelation(x[:, 0], self.max_lag).flatten(1))
+        lines = self.lines(x * 2.0 - 1.0).mean(dim=(2, 3))
+        score = score + self.rhythm_linear(rhythm)[:, 0] + self.lines_linear(lines)[:, 0]
+        if genres is not None:
+            score = score + (self.rhythm_projection(genres) * rhythm).sum(dim=1)
+            score = score + (self.lines_projection(genres) * lines).sum(dim=1)
+        return score
+
+
+def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
+    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and
+    ``critic_group``; the defaults where absent."""
+    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
+    if not isinstance(group, int) or isinstance(group, bool):
+        raise ValueError(f"architecture critic_group = {group!r} is not a whole number")
+    return GrooveGenerator(
+        mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
+        z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], critic_group=group,
+    )
+
+
+def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
+    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
+    channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
+    return GrooveCritic(mel, n_genres, channels=channels, batch_group=group)
+
+
+__all__ = ["GrooveCritic", "GrooveGenerator", "groove_critic", "groove_generator", "onset_autocorrelation"]

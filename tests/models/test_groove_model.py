@@ -1,0 +1,122 @@
+"""``melodygan-groove``: starts exactly where a ``melodygan-cond`` model is, a clock and a style that the
+trunk can use, critics that hear rhythm and lines, and a model that trains from a ``melodygan-cond`` model,
+saves, loads and generates through the real entry points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from melodygan_desktop import checkpoints
+from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.inference import generate
+from melodygan_desktop.models.conditional import conditional_generator
+from melodygan_desktop.models.groove import groove_critic, groove_generator, onset_autocorrelation
+from melodygan_desktop.training.errors import TrainingError
+from melodygan_desktop.training.events import Finished
+from melodygan_desktop.training.loop import train
+
+MEL = MelConfig(clip_seconds=2.0)
+FRAMES_PER_SECOND = MEL.sample_rate / MEL.hop_length
+
+
+def clicks(period: int, frames: int = 431, channels: int = 128) -> torch.Tensor:
+    """``(1, channels, frames)``: silence with a broadband click every ``period`` frames."""
+    mel = torch.zeros(1, channels, frames)
+    mel[..., ::period] = 1.0
+    return mel
+
+
+def test_a_cond_models_weights_give_the_same_music_until_the_new_inputs_are_learned():
+    torch.manual_seed(0)
+    cond, groove = conditional_generator(MEL, 3).eval(), groove_generator(MEL, 3).eval()
+    missing = groove.load_state_dict(cond.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith(("tempo.", "style.", "clock_inputs.")) for k in missing)
+    z = groove.sample_latent(2, 200)
+    genres = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.0, 0.8]])
+    with torch.no_grad():
+        assert torch.equal(groove(z, genres, frames=200), cond(z[..., :-1], genres, frames=200))
+        for layer in (*groove.clock_inputs, groove.style):  # once learned, the clock and the style count
+            torch.nn.init.normal_(layer.weight, 0.0, 0.1)
+        changed = groove(z, genres, frames=200)
+        other_style = z.clone()
+        other_style[..., -1] = torch.randn(2, groove.z_dim)
+        assert (changed - cond(z[..., :-1], genres, frames=200)).abs().max() > 1e-3
+        assert (groove(other_style, genres, frames=200) - changed).abs().max() > 1e-3
+
+
+def test_the_clock_keeps_one_tempo_per_take_at_every_rate():
+    generator = groove_generator(MEL, 2)
+    params = generator.clock_params(torch.randn(3, generator.z_dim), generator.genre_embedding_for(None, 3, "cpu"))
+    fine = generator.clock_at(params, 2000, 1)[:, 2]  # sine at one cycle per beat, per frame
+    coarse = generator.clock_at(params, 1000, 2)[:, 2]  # the same clock at two frames a position
+    assert torch.allclose(coarse[:, 10], generator.clock_at(params, 22, 1)[:, 2, 20:22].mean(dim=1), atol=0.05)
+    for row in fine.detach().numpy():
+        rising = np.flatnonzero((row[:-1] < 0) & (row[1:] >= 0))
+        gaps = np.diff(rising)
+        assert gaps.max() - gaps.min() <= 1
+        assert 60 / 180 - 0.01 <= gaps.mean() / FRAMES_PER_SECOND <= 1.0 + 0.01
+
+
+def test_any_length_and_blends_moving_along_time():
+    generator = groove_generator(MEL, 2)
+    for frames in (1, 86, 700):
+        out = generator(generator.sample_latent(2, frames), torch.tensor([[1.0, 0.0], [0.3, 0.7]]), frames=frames)
+        assert out.shape == (2, 1, MEL.n_mels, frames) and 0 <= out.min() and out.max() <= 1
+    z = generator.sample_latent(1, 300)
+    moving = torch.linspace(0, 1, z.shape[-1] - 1)
+    assert torch.isfinite(generator(z, torch.stack([moving, 1 - moving])[None], frames=300)).all()
+    with pytest.raises(ValueError, match="T_latent"):
+        generator(torch.zeros(1, generator.z_dim, 1))
+
+
+def test_onset_autocorrelation_peaks_at_the_period_of_a_click_track():
+    period = round(FRAMES_PER_SECOND / 2)  # 120 BPM
+    lags = onset_autocorrelation(clicks(period), 86)[0]
+    assert lags.shape == (4, 86)
+    for band in lags:
+        assert band[period - 1] > 0.8 and band[2 * period - 1] > 0.7  # lags start at 1
+        assert band[period // 2 - 1].abs() < 0.1
+    noise = onset_autocorrelation(torch.rand(1, 128, 431), 86)[0]
+    assert noise[:, 4:].abs().max() < 0.3  # white noise: nothing periodic
+    short = onset_autocorrelation(clicks(10, frames=40), 86)[0]
+    assert short.shape == (4, 86) and float(short[:, 40:].abs().max()) == 0.0  # past the clip: zero
+
+
+def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
+    torch.manual_seed(0)
+    critic = groove_critic(MEL, 2)
+    genres = torch.tensor([0, 1, 0, 1])
+    steady = clicks(22, frames=MEL.frames).expand(4, -1, -1)[:, None].clone().requires_grad_()
+    score = critic(steady, genres)
+    assert score.shape == (4,) and torch.isfinite(score).all()
+    score.sum().backward()
+    assert steady.grad is not None and steady.grad.abs().sum() > 0
+    with torch.no_grad():  # each view alone tells a steady click track from one at random times
+        rng = torch.Generator().manual_seed(1)
+        random_clicks = torch.zeros_like(steady)
+        random_clicks[..., torch.randperm(MEL.frames, generator=rng)[:20]] = 1.0
+        rhythm = lambda x: critic.rhythm(onset_autocorrelation(x[:, 0], critic.max_lag).flatten(1))  # noqa: E731
+        assert (rhythm(steady) - rhythm(random_clicks)).abs().max() > 1e-3
+    assert critic(torch.rand(2, 1, MEL.n_mels, 16), torch.tensor([0, 1])).shape == (2,)  # short crops
+
+
+def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_path):
+    def config(preset, **extra):
+        return TrainConfig(
+            data_dir=str(genre_folder), preset=preset, steps=2, batch_size=2, mel=MEL, threads=1,
+            checkpoint_every=2, log_every=1, preview_every=2, preview_count=2,
+            cache_dir=str(tmp_path / "cache"), **extra,
+        )
+
+    list(train(config("melodygan-cond"), tmp_path / "cond"))
+    events = list(train(config("melodygan-groove", init_from=str(tmp_path / "cond")), tmp_path / "run"))
+    assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
+    model = checkpoints.load_generator(tmp_path / "run")
+    assert model.meta.preset == "melodygan-groove" and model.meta.architecture["critic_group"] == 4
+    take = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
+    assert take.mel.shape == (128, MEL.frames_for_seconds(3.0)) and np.isfinite(take.audio).all()
+    assert np.array_equal(take.mel, generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0).mel)
+    with pytest.raises(TrainingError, match="cannot initialise a melodygan-cond run"):
+        list(train(config("melodygan-cond", init_from=str(tmp_path / "run")), tmp_path / "back"))
