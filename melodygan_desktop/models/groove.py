@@ -88,7 +88,7 @@ class GrooveGenerator(ConditionalGenerator):
         return self.tempo(torch.cat([style, embedding], dim=1))
 
     def clock_at(self, params: torch.Tensor, length: int, rate: int) -> torch.Tensor:
-        """The clock at the centres of ``length`` positions of ``rate`` frames each (frame 0 = first output)."""
+        """The clock at the centres of ``length`` positions of ``rate`` frames each (frame 0: first output)."""
         positions = torch.arange(length, device=params.device, dtype=params.dtype)
         return clock_features(params, self.seconds_per_frame, positions * rate + (rate - 1) / 2 - self.margin)
 
@@ -142,7 +142,8 @@ class GrooveCritic(ProjectionDiscriminator):
         self.rhythm_projection = spectral_norm(nn.Embedding(n_genres, RHYTHM_WIDTH))
         layers: list[nn.Module] = []
         for c_in, c_out in zip((1, *LINE_CHANNELS[:-1]), LINE_CHANNELS, strict=True):
-            layers += [spectral_norm(nn.Conv2d(c_in, c_out, (3, 5), stride=2, padding=(1, 2))), nn.LeakyReLU(0.2)]
+            conv = nn.Conv2d(c_in, c_out, (3, 5), stride=2, padding=(1, 2))
+            layers += [spectral_norm(conv), nn.LeakyReLU(0.2)]
         self.lines = nn.Sequential(*layers)
         self.lines_linear = spectral_norm(nn.Linear(LINE_CHANNELS[-1], 1))
         self.lines_projection = spectral_norm(nn.Embedding(n_genres, LINE_CHANNELS[-1]))

@@ -48,10 +48,12 @@ def test_a_cond_models_weights_give_the_same_music_until_the_new_inputs_are_lear
 
 def test_the_clock_keeps_one_tempo_per_take_at_every_rate():
     generator = groove_generator(MEL, 2)
-    params = generator.clock_params(torch.randn(3, generator.z_dim), generator.genre_embedding_for(None, 3, "cpu"))
+    embedding = generator.genre_embedding_for(None, 3, "cpu")
+    params = generator.clock_params(torch.randn(3, generator.z_dim), embedding)
     fine = generator.clock_at(params, 2000, 1)[:, 2]  # sine at one cycle per beat, per frame
     coarse = generator.clock_at(params, 1000, 2)[:, 2]  # the same clock at two frames a position
-    assert torch.allclose(coarse[:, 10], generator.clock_at(params, 22, 1)[:, 2, 20:22].mean(dim=1), atol=0.05)
+    pair = generator.clock_at(params, 22, 1)[:, 2, 20:22].mean(dim=1)  # the two frames of position 10
+    assert torch.allclose(coarse[:, 10], pair, atol=0.05)
     for row in fine.detach().numpy():
         rising = np.flatnonzero((row[:-1] < 0) & (row[1:] >= 0))
         gaps = np.diff(rising)
@@ -62,7 +64,8 @@ def test_the_clock_keeps_one_tempo_per_take_at_every_rate():
 def test_any_length_and_blends_moving_along_time():
     generator = groove_generator(MEL, 2)
     for frames in (1, 86, 700):
-        out = generator(generator.sample_latent(2, frames), torch.tensor([[1.0, 0.0], [0.3, 0.7]]), frames=frames)
+        blend = torch.tensor([[1.0, 0.0], [0.3, 0.7]])
+        out = generator(generator.sample_latent(2, frames), blend, frames=frames)
         assert out.shape == (2, 1, MEL.n_mels, frames) and 0 <= out.min() and out.max() <= 1
     z = generator.sample_latent(1, 300)
     moving = torch.linspace(0, 1, z.shape[-1] - 1)
