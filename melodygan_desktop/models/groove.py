@@ -88,7 +88,7 @@ class GrooveGenerator(ConditionalGenerator):
         return self.tempo(torch.cat([style, embedding], dim=1))
 
     def clock_at(self, params: torch.Tensor, length: int, rate: int) -> torch.Tensor:
-        """The clock at the centres of ``length`` positions of ``rate`` frames each (frame 0: first output)."""
+        """The clock at the centres of ``length`` positions of ``rate`` frames each (0: the first output)."""
         positions = torch.arange(length, device=params.device, dtype=params.dtype)
         return clock_features(params, self.seconds_per_frame, positions * rate + (rate - 1) / 2 - self.margin)
 
