@@ -12,8 +12,8 @@ zero (so a ``melodygan-cond`` model is exactly where a ``melodygan-groove`` run 
 - a **take-wide style**: the last latent column, added to the genre embedding that modulates every block,
   so a take can keep its key, instruments and tempo from start to end.
 
-The critic is ``melodygan-cond``'s projection critic (with a minibatch spread feature) plus two views whose
-scores add to it:
+The critic is ``melodygan-cond``'s projection critic (with a minibatch spread feature) plus two views, each
+scored on its own (a loss per view, averaged; see ``CRITIC_VIEWS``):
 
 - **rhythm**: the autocorrelation of the onset strength (positive spectral flux) in four frequency bands at
   lags up to two seconds, the quantity the beat-regularity measure reads, through a small MLP with a genre
@@ -43,6 +43,9 @@ from .conditional import (
 
 #: Minibatch standard-deviation group of the critic.
 CRITIC_GROUP = 4
+#: Scores the critic returns per clip: 3, one per view, each with its own hinge (a view cannot rest on the
+#: others once their sum is past the margin); 1, their sum (the first runs).
+CRITIC_VIEWS = 3
 #: Onset bands of the rhythm critic, as fractions of the mel axis (bass and kick, low-mid, high-mid, air).
 ONSET_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0))
 #: Longest lag of the rhythm critic's autocorrelation, seconds (a half-note at 60 BPM).
@@ -67,9 +70,10 @@ class GrooveGenerator(ConditionalGenerator):
     """
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
-                 embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP) -> None:
+                 embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP,
+                 critic_views: int = CRITIC_VIEWS) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
-        self.shape.update(critic_group=critic_group)
+        self.shape.update(critic_group=critic_group, critic_views=critic_views)
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
         self.style = nn.Linear(z_dim, embed_dim)
@@ -127,12 +131,15 @@ def onset_autocorrelation(x: torch.Tensor, max_lag: int, bands=ONSET_BANDS) -> t
 
 
 class GrooveCritic(ProjectionDiscriminator):
-    """``melodygan-cond``'s projection critic plus a rhythm view and a lines view (see the module text);
-    the three scores add, each with its own genre projection."""
+    """``melodygan-cond``'s projection critic plus a rhythm view and a lines view (see the module text), each
+    with its own genre projection: scores ``(B, 3)``, one per view, or ``(B,)``, their sum (``views`` 1)."""
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=DISCRIMINATOR_CHANNELS,
-                 batch_group: int = CRITIC_GROUP) -> None:
+                 batch_group: int = CRITIC_GROUP, views: int = CRITIC_VIEWS) -> None:
         super().__init__(mel, n_genres, channels=channels, batch_group=batch_group)
+        if views not in (1, 3):
+            raise ValueError(f"critic views must be 1 (summed) or 3, got {views}")
+        self.views = views
         self.max_lag = max(1, round(MAX_LAG_SECONDS * mel.sample_rate / mel.hop_length))
         self.rhythm = nn.Sequential(
             spectral_norm(nn.Linear(len(ONSET_BANDS) * self.max_lag, 2 * RHYTHM_WIDTH)), nn.LeakyReLU(0.2),
@@ -149,33 +156,45 @@ class GrooveCritic(ProjectionDiscriminator):
         self.lines_projection = spectral_norm(nn.Embedding(n_genres, LINE_CHANNELS[-1]))
 
     def forward(self, x: torch.Tensor, genres: torch.Tensor | None = None) -> torch.Tensor:
-        score = super().forward(x, genres)
+        spectrum = super().forward(x, genres)
         rhythm = self.rhythm(onset_autocorrelation(x[:, 0], self.max_lag).flatten(1))
         lines = self.lines(x * 2.0 - 1.0).mean(dim=(2, 3))
-        score = score + self.rhythm_linear(rhythm)[:, 0] + self.lines_linear(lines)[:, 0]
+        rhythm_score, lines_score = self.rhythm_linear(rhythm)[:, 0], self.lines_linear(lines)[:, 0]
         if genres is not None:
-            score = score + (self.rhythm_projection(genres) * rhythm).sum(dim=1)
-            score = score + (self.lines_projection(genres) * lines).sum(dim=1)
-        return score
+            rhythm_score = rhythm_score + (self.rhythm_projection(genres) * rhythm).sum(dim=1)
+            lines_score = lines_score + (self.lines_projection(genres) * lines).sum(dim=1)
+        if self.views == 1:
+            return spectrum + rhythm_score + lines_score
+        return torch.stack([spectrum, rhythm_score, lines_score], dim=1)
+
+
+def _critic_settings(architecture: dict | None) -> tuple[int, int]:
+    """``(critic_group, critic_views)``: today's for a new model; absent views in a file mean 1 (summed),
+    as the first runs were."""
+    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
+    views = CRITIC_VIEWS if architecture is None else architecture.get("critic_views", 1)
+    for key, value in (("critic_group", group), ("critic_views", views)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"architecture {key} = {value!r} is not a whole number")
+    return group, views
 
 
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
-    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and
-    ``critic_group``; the defaults where absent."""
-    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
-    if not isinstance(group, int) or isinstance(group, bool):
-        raise ValueError(f"architecture critic_group = {group!r} is not a whole number")
+    """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
+    critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic)."""
+    group, views = _critic_settings(architecture)
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
         embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], critic_group=group,
+        critic_views=views,
     )
 
 
 def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
-    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
+    group, views = _critic_settings(architecture)
     channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
-    return GrooveCritic(mel, n_genres, channels=channels, batch_group=group)
+    return GrooveCritic(mel, n_genres, channels=channels, batch_group=group, views=views)
 
 
 __all__ = ["GrooveCritic", "GrooveGenerator", "groove_critic", "groove_generator", "onset_autocorrelation"]

@@ -93,7 +93,7 @@ def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
     genres = torch.tensor([0, 1, 0, 1])
     steady = clicks(22, frames=MEL.frames).expand(4, -1, -1)[:, None].clone().requires_grad_()
     score = critic(steady, genres)
-    assert score.shape == (4,) and torch.isfinite(score).all()
+    assert score.shape == (4, 3) and torch.isfinite(score).all()  # one score per view
     score.sum().backward()
     assert steady.grad is not None and steady.grad.abs().sum() > 0
     with torch.no_grad():  # each view alone tells a steady click track from one at random times
@@ -102,7 +102,11 @@ def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
         random_clicks[..., torch.randperm(MEL.frames, generator=rng)[:20]] = 1.0
         rhythm = lambda x: critic.rhythm(onset_autocorrelation(x[:, 0], critic.max_lag).flatten(1))  # noqa: E731
         assert (rhythm(steady) - rhythm(random_clicks)).abs().max() > 1e-3
-    assert critic(torch.rand(2, 1, MEL.n_mels, 16), torch.tensor([0, 1])).shape == (2,)  # short crops
+    assert critic(torch.rand(2, 1, MEL.n_mels, 16), torch.tensor([0, 1])).shape == (2, 3)  # short crops
+    summed = groove_critic(MEL, 2, {"critic_group": 4}).eval()  # a file from before views: one sum
+    assert summed.views == 1 and summed(steady.detach(), genres).shape == (4,)
+    with pytest.raises(ValueError, match="views"):
+        groove_critic(MEL, 2, {"critic_views": 2})
 
 
 def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_path):
@@ -118,6 +122,7 @@ def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_pa
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
     model = checkpoints.load_generator(tmp_path / "run")
     assert model.meta.preset == "melodygan-groove" and model.meta.architecture["critic_group"] == 4
+    assert model.meta.architecture["critic_views"] == 3
     take = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
     assert take.mel.shape == (128, MEL.frames_for_seconds(3.0)) and np.isfinite(take.audio).all()
     assert np.array_equal(take.mel, generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0).mel)
