@@ -7,8 +7,9 @@ no note outlasts the context. This family keeps its trunk and adds, each through
 zero (so a ``melodygan-cond`` model is exactly where a ``melodygan-groove`` run starts, see
 ``Preset.starts_from``):
 
-- a **beat clock** (``beat_clock``): a tempo and phase per take, whose sines enter every block of the trunk
-  at that block's rate, so onsets can land on one grid for the whole take;
+- a **beat clock** (``beat_clock``): a tempo and phase per take, whose sines and narrow pulses (bar, half
+  bar, beat, eighth) enter every block of the trunk at that block's rate, so onsets can land on one grid
+  for the whole take;
 - a **take-wide style**: the last latent column, added to the genre embedding that modulates every block,
   so a take can keep its key, instruments and tempo from start to end.
 
@@ -30,7 +31,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..config import MelConfig
-from .beat_clock import CLOCK_FEATURES, clock_features
+from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES, clock_features, pulse_features
 from .conditional import (
     DISCRIMINATOR_CHANNELS,
     EMBED_DIM,
@@ -46,6 +47,9 @@ CRITIC_GROUP = 4
 #: Scores the critic returns per clip: 3, one per view, each with its own hinge (a view cannot rest on the
 #: others once their sum is past the margin); 1, their sum (the first runs).
 CRITIC_VIEWS = 3
+#: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
+#: only (the first runs).
+CLOCK_PULSES = 1
 #: Onset bands of the rhythm critic, as fractions of the mel axis (bass and kick, low-mid, high-mid, air).
 ONSET_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0))
 #: Longest lag of the rhythm critic's autocorrelation, seconds (a half-note at 60 BPM).
@@ -71,16 +75,20 @@ class GrooveGenerator(ConditionalGenerator):
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
                  embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP,
-                 critic_views: int = CRITIC_VIEWS) -> None:
+                 critic_views: int = CRITIC_VIEWS, clock_pulses: int = CLOCK_PULSES) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
-        self.shape.update(critic_group=critic_group, critic_views=critic_views)
+        if clock_pulses not in (0, 1):
+            raise ValueError(f"clock_pulses must be 0 or 1, got {clock_pulses}")
+        self.shape.update(critic_group=critic_group, critic_views=critic_views, clock_pulses=clock_pulses)
+        self.pulses = bool(clock_pulses)
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
         self.style = nn.Linear(z_dim, embed_dim)
         nn.init.zeros_(self.style.weight)
         nn.init.zeros_(self.style.bias)
         # One clock input per block (at its input rate) and one at the output rate.
-        self.clock_inputs = nn.ModuleList(zero_conv(CLOCK_FEATURES, c) for c in channels)
+        features = CLOCK_FEATURES + (len(CLOCK_MULTIPLES) if self.pulses else 0)
+        self.clock_inputs = nn.ModuleList(zero_conv(features, c) for c in channels)
 
     def latent_shape(self, frames: int) -> tuple[int, ...]:
         return (self.z_dim, self.latent_length(frames) + 1)
@@ -94,7 +102,11 @@ class GrooveGenerator(ConditionalGenerator):
     def clock_at(self, params: torch.Tensor, length: int, rate: int) -> torch.Tensor:
         """The clock at the centres of ``length`` positions of ``rate`` frames each (0: the first output)."""
         positions = torch.arange(length, device=params.device, dtype=params.dtype)
-        return clock_features(params, self.seconds_per_frame, positions * rate + (rate - 1) / 2 - self.margin)
+        frames = positions * rate + (rate - 1) / 2 - self.margin
+        features = clock_features(params, self.seconds_per_frame, frames)
+        if not self.pulses:
+            return features
+        return torch.cat([features, pulse_features(params, self.seconds_per_frame, frames)], dim=1)
 
     def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
                 frames: int | None = None) -> torch.Tensor:
@@ -168,31 +180,34 @@ class GrooveCritic(ProjectionDiscriminator):
         return torch.stack([spectrum, rhythm_score, lines_score], dim=1)
 
 
-def _critic_settings(architecture: dict | None) -> tuple[int, int]:
-    """``(critic_group, critic_views)``: today's for a new model; absent views in a file mean 1 (summed),
-    as the first runs were."""
-    group = CRITIC_GROUP if architecture is None else architecture.get("critic_group", CRITIC_GROUP)
-    views = CRITIC_VIEWS if architecture is None else architecture.get("critic_views", 1)
-    for key, value in (("critic_group", group), ("critic_views", views)):
+def _settings(architecture: dict | None) -> tuple[int, int, int]:
+    """``(critic_group, critic_views, clock_pulses)``: today's for a new model; in a file, absent views mean
+    1 (summed) and absent pulses 0, as the first runs were."""
+    new = architecture is None
+    group = CRITIC_GROUP if new else architecture.get("critic_group", CRITIC_GROUP)
+    views = CRITIC_VIEWS if new else architecture.get("critic_views", 1)
+    pulses = CLOCK_PULSES if new else architecture.get("clock_pulses", 0)
+    for key, value in (("critic_group", group), ("critic_views", views), ("clock_pulses", pulses)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError(f"architecture {key} = {value!r} is not a whole number")
-    return group, views
+    return group, views, pulses
 
 
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
-    critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic)."""
-    group, views = _critic_settings(architecture)
+    critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic) and
+    ``clock_pulses``."""
+    group, views, pulses = _settings(architecture)
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
         embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], critic_group=group,
-        critic_views=views,
+        critic_views=views, clock_pulses=pulses,
     )
 
 
 def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
-    group, views = _critic_settings(architecture)
+    group, views, _ = _settings(architecture)
     channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
     return GrooveCritic(mel, n_genres, channels=channels, batch_group=group, views=views)
 

@@ -128,3 +128,20 @@ def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_pa
     assert np.array_equal(take.mel, generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0).mel)
     with pytest.raises(TrainingError, match="cannot initialise a melodygan-cond run"):
         list(train(config("melodygan-cond", init_from=str(tmp_path / "run")), tmp_path / "back"))
+
+
+def test_pulses_mark_the_beats_of_the_clock_and_old_files_keep_sines_only():
+    generator = groove_generator(MEL, 2)
+    assert generator.pulses and generator.architecture()["clock_pulses"] == 1
+    params = torch.tensor([[0.0, 1.0, 0.0]])  # 120 BPM, phase 0: a beat every 0.5 s from frame 0
+    features = generator.clock_at(params, 200, 1)[0]
+    beat = features[-2]  # the pulse at one cycle per beat
+    peaks = np.flatnonzero(beat.numpy() > 0.5)
+    groups = np.split(peaks, np.flatnonzero(np.diff(peaks) > 1) + 1)
+    assert len(groups) >= 3 and all(len(g) <= 3 for g in groups)  # narrow: an onset, not a swell
+    onsets = np.asarray([g.mean() for g in groups])
+    assert np.allclose(np.diff(onsets) / FRAMES_PER_SECOND, 0.5, atol=1.5 / FRAMES_PER_SECOND)
+    old = groove_generator(MEL, 2, {"critic_group": 4, "critic_views": 3})
+    assert not old.pulses and old.clock_at(params, 10, 1).shape[1] == 8
+    with pytest.raises(ValueError, match="clock_pulses"):
+        groove_generator(MEL, 2, {"clock_pulses": 2})
