@@ -199,6 +199,10 @@ def test_find_models_lists_bundled_first_with_names_and_cards(tmp_path):
     assert house.preset == PRESET and house.genres == GENRES
     assert models[-1].card_markdown_path is None
     assert checkpoints.find_models([tmp_path / "missing"]) == []
+    checkpoints.export_checkpoint(tmp_path / "run", bundled / "zz-new", name="Newer default",
+                                  card_fields={"preferred": True})
+    models = checkpoints.find_models([bundled, user], bundled_dirs=[bundled])
+    assert [m.name for m in models][:2] == ["Newer default", "House Demo"] and models[0].preferred
 
 
 def test_a_model_rebuilds_from_its_stored_architecture_not_todays_defaults(tmp_path):

@@ -93,6 +93,7 @@ class ModelInfo:
     card_markdown_path: Path | None
     step: int = 0
     genre_kinds: dict[str, str] = dataclasses.field(default_factory=dict)  # "recorded" / "arranged"
+    preferred: bool = False  # listed first among its kind (bundled or not): the default model
 
 
 def export_checkpoint(
@@ -213,7 +214,8 @@ def find_models(
     *,
     bundled_dirs: Iterable[str | os.PathLike[str]] | None = None,
 ) -> list[ModelInfo]:
-    """Every exported or step folder with a valid ``meta.json`` under ``dirs``; bundled models first.
+    """Every exported or step folder with a valid ``meta.json`` under ``dirs``; bundled models first, and
+    among each kind a model whose card says ``"preferred": true`` (the default) before the others.
 
     ``dirs`` None searches the bundled ``checkpoints/`` folder and the user's models folder. A folder is
     bundled when it is (or lies under) one of ``bundled_dirs`` (default: the app's ``checkpoints/``).
@@ -249,7 +251,9 @@ def find_models(
                 card_markdown_path=card if card.is_file() else None,
                 step=meta.step,
                 genre_kinds=meta.genre_kinds,
+                preferred=meta.preferred,
             )
             found.append((order, info))
-    found.sort(key=lambda item: (not item[1].bundled, item[0], _group(item[1]).lower(), -item[1].step))
+    found.sort(key=lambda item: (not item[1].bundled, not item[1].preferred, item[0], _group(item[1]).lower(),
+                                 -item[1].step))
     return [info for _, info in found]

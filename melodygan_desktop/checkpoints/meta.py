@@ -71,6 +71,11 @@ class CheckpointMeta:
         return name if isinstance(name, str) and name.strip() else None
 
     @property
+    def preferred(self) -> bool:
+        """The card marks this model as the one to offer first (the app's default among bundled models)."""
+        return self.card.get("preferred") is True
+
+    @property
     def genre_kinds(self) -> dict[str, str]:
         """Per-genre note from the card, e.g. ``{"jazz": "arranged", "metal": "recorded"}`` (may be empty)."""
         kinds = self.card.get("genre_kinds")
