@@ -39,11 +39,10 @@ DISTANCES = (("mrstft", "MR-STFT"), ("lsd_db", "LSD dB"), ("mcd_db", "MCD dB"), 
 
 
 def bench_model() -> tuple[LoadedModel, str]:
-    """A trained melodygan-cond from ``checkpoints/`` when there is one, else a freshly built one (same
-    network and cost; its output is noise-like, which does not change the timing)."""
+    """The app's default model (the first in ``checkpoints/``) when there is one, else a freshly built
+    melodygan-cond (same network and cost; its output is noise-like, which does not change the timing)."""
     for info in find_models([benchlib.ROOT / "checkpoints"]):
-        if info.preset == PRESET:
-            return load_generator(info.path), f"trained checkpoint {info.path.name}"
+        return load_generator(info.path), f"trained checkpoint {info.path.name}"
     mel = MEL_PRESETS[get_preset(PRESET).mel_preset]
     torch.manual_seed(0)
     generator = get_preset(PRESET).build_generator(mel, len(GENRES)).eval()
@@ -186,7 +185,7 @@ def main() -> None:
         register_vocoder_method()  # the bundled vocoder, when installed
     model, origin = bench_model()
     mel = model.meta.mel
-    report.note(f"model: {PRESET}, {origin}; mel {mel.n_mels} x {mel.frames} frames for 10 s")
+    report.note(f"model: {model.meta.preset}, {origin}; mel {mel.n_mels} x {mel.frames} frames for 10 s")
     weights, _ = genre_weights(model, GENRES[0])
     frames = mel.frames_for_seconds(10.0)
     stock = StockInversion(mel)

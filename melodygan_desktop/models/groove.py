@@ -47,6 +47,11 @@ CRITIC_GROUP = 4
 #: Scores the critic returns per clip: 3, one per view, each with its own hinge (a view cannot rest on the
 #: others once their sum is past the margin); 1, their sum (the first runs).
 CRITIC_VIEWS = 3
+#: The clock inputs' outputs are multiplied by this in new models: with Adam, whose steps are about the
+#: learning rate whatever the gradient's size, a zero-initialised layer otherwise grows too slowly for the
+#: clock to matter within a CPU run (after 1,000 steps of a first run its weights were at most 0.01); 1
+#: before.
+CLOCK_GAIN = 10
 #: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
 #: only (the first runs).
 CLOCK_PULSES = 1
@@ -75,12 +80,16 @@ class GrooveGenerator(ConditionalGenerator):
 
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
                  embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP,
-                 critic_views: int = CRITIC_VIEWS, clock_pulses: int = CLOCK_PULSES) -> None:
+                 critic_views: int = CRITIC_VIEWS, clock_pulses: int = CLOCK_PULSES,
+                 clock_gain: int = CLOCK_GAIN) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
         if clock_pulses not in (0, 1):
             raise ValueError(f"clock_pulses must be 0 or 1, got {clock_pulses}")
-        self.shape.update(critic_group=critic_group, critic_views=critic_views, clock_pulses=clock_pulses)
-        self.pulses = bool(clock_pulses)
+        if not 1 <= clock_gain <= 100:
+            raise ValueError(f"clock_gain must be 1 to 100, got {clock_gain}")
+        self.shape.update(critic_group=critic_group, critic_views=critic_views, clock_pulses=clock_pulses,
+                          clock_gain=clock_gain)
+        self.pulses, self.clock_gain = bool(clock_pulses), float(clock_gain)
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
         self.style = nn.Linear(z_dim, embed_dim)
@@ -108,6 +117,10 @@ class GrooveGenerator(ConditionalGenerator):
             return features
         return torch.cat([features, pulse_features(params, self.seconds_per_frame, frames)], dim=1)
 
+    def clock_input(self, index: int, params: torch.Tensor, hidden: torch.Tensor, rate: int) -> torch.Tensor:
+        """What the clock adds to ``hidden`` (at ``rate`` frames a position) before block ``index``."""
+        return self.clock_inputs[index](self.clock_at(params, hidden.shape[-1], rate)) * self.clock_gain
+
     def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
                 frames: int | None = None) -> torch.Tensor:
         if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
@@ -119,10 +132,10 @@ class GrooveGenerator(ConditionalGenerator):
         shift = self.style(style)
         embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
         hidden, rate = self.input_conv(sequence), self.upsampling
-        for block, clock_in in zip(self.blocks, self.clock_inputs, strict=False):
-            hidden = block(hidden + clock_in(self.clock_at(params, hidden.shape[-1], rate)), embedding)
+        for index, block in enumerate(self.blocks):
+            hidden = block(hidden + self.clock_input(index, params, hidden, rate), embedding)
             rate //= 2
-        hidden = hidden + self.clock_inputs[-1](self.clock_at(params, hidden.shape[-1], rate))
+        hidden = hidden + self.clock_input(len(self.blocks), params, hidden, rate)
         mels = torch.sigmoid(self.output_conv(F.relu(self.output_norm(hidden, embedding))))
         return mels[:, None, :, self.margin : self.margin + frames]
 
@@ -180,36 +193,39 @@ class GrooveCritic(ProjectionDiscriminator):
         return torch.stack([spectrum, rhythm_score, lines_score], dim=1)
 
 
-def _settings(architecture: dict | None) -> tuple[int, int, int]:
-    """``(critic_group, critic_views, clock_pulses)``: today's for a new model; in a file, absent views mean
-    1 (summed) and absent pulses 0, as the first runs were."""
-    new = architecture is None
-    group = CRITIC_GROUP if new else architecture.get("critic_group", CRITIC_GROUP)
-    views = CRITIC_VIEWS if new else architecture.get("critic_views", 1)
-    pulses = CLOCK_PULSES if new else architecture.get("clock_pulses", 0)
-    for key, value in (("critic_group", group), ("critic_views", views), ("clock_pulses", pulses)):
+#: Settings added after the first runs: (key, today's value for a new model, the value a file without it
+#: was made with).
+_ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
+          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1))
+
+
+def _settings(architecture: dict | None) -> dict[str, int]:
+    """The added settings: today's for a new model (``architecture`` None), else the file's or its era's."""
+    settings = {}
+    for key, new, old in _ADDED:
+        value = new if architecture is None else architecture.get(key, old)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError(f"architecture {key} = {value!r} is not a whole number")
-    return group, views, pulses
+        settings[key] = value
+    return settings
 
 
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
-    critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic) and
-    ``clock_pulses``."""
-    group, views, pulses = _settings(architecture)
+    critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic),
+    ``clock_pulses`` and ``clock_gain``."""
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
-        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], critic_group=group,
-        critic_views=views, clock_pulses=pulses,
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], **_settings(architecture),
     )
 
 
 def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
-    group, views, _ = _settings(architecture)
+    settings = _settings(architecture)
     channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
-    return GrooveCritic(mel, n_genres, channels=channels, batch_group=group, views=views)
+    return GrooveCritic(mel, n_genres, channels=channels, batch_group=settings["critic_group"],
+                        views=settings["critic_views"])
 
 
 __all__ = ["GrooveCritic", "GrooveGenerator", "groove_critic", "groove_generator", "onset_autocorrelation"]
