@@ -111,10 +111,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Mel image (model range) -> one realness logit per sample.
+    """Mel image (model range) -> one realness logit per sample (or one per view).
 
     ``forward(x (B, 1, n_mels, frames), genres: LongTensor (B,) | None) -> (B,)`` raw scores: logits for BCE,
-    scores for LSGAN / WGAN / hinge (no output activation anywhere; losses decide).
+    scores for LSGAN / WGAN / hinge (no output activation anywhere; losses decide). A critic with several
+    views of a clip may return ``(B, V)``: every loss then applies to each view's score and averages.
     """
 
     def __init__(self, *, n_mels: int, n_genres: int, conditional: bool, fixed_frames: int | None) -> None:

@@ -2,7 +2,8 @@
 
 Every ``*_d`` function takes real and fake scores ``(B,)`` (raw discriminator outputs, no activation) and
 returns the scalar the discriminator *minimises*; every ``*_g`` takes fake scores and returns the scalar the
-generator *minimises*. Higher scores mean "more real" for every loss. Regularisers call the discriminator
+generator *minimises*. Scores ``(B, V)`` of a critic with several views work alike: each view's loss,
+averaged. Higher scores mean "more real" for every loss. Regularisers call the discriminator
 and return an unweighted scalar; the caller multiplies by the preset's weight.
 """
 

@@ -111,7 +111,8 @@ def test_builds_and_maps_z_to_mel_shape(name, clip):
     assert torch.isfinite(fake).all()
     unit = generator.to_unit(fake)
     assert unit.min() >= 0 and unit.max() <= 1
-    assert scores.shape == (BATCH,)
+    views = getattr(discriminator, "views", 1)  # a critic with several views scores each
+    assert scores.shape == ((BATCH,) if views == 1 else (BATCH, views))
     assert torch.isfinite(scores).all()
 
 
