@@ -246,6 +246,22 @@ def test_every_model_argument_takes_the_id_the_display_name_or_a_path(tmp_path, 
     assert "'nope'" in err and "melodygan-cond-open13" in err and "my-id (My display name)" in err
 
 
+def test_fine_tuning_takes_the_models_preset_unless_told(exported_model, genre_folder, tmp_path, capsys):
+    """``--from`` a model of another family starts that family's run only when asked (a cond model can start
+    a groove run); without ``--preset`` a run from a model trains that model's own preset."""
+    args = TRAIN_ARGS[2:]  # without --preset
+    groove = tmp_path / "groove"
+    assert main(["train", str(genre_folder), "--run-dir", str(groove), "--from", str(exported_model),
+                 "--preset", "melodygan-groove", *args]) == 0
+    assert json.loads((groove / "config.json").read_text())["train"]["preset"] == "melodygan-groove"
+    again = tmp_path / "again"
+    assert main(["train", str(genre_folder), "--run-dir", str(again), "--from", str(groove), *args]) == 0
+    assert json.loads((again / "config.json").read_text())["train"]["preset"] == "melodygan-groove"
+    assert main(["train", str(genre_folder), "--run-dir", str(tmp_path / "no"), "--from", str(groove),
+                 "--preset", "melodygan-cond", *args]) == 1  # a groove model cannot start a cond run
+    assert "cannot initialise a melodygan-cond run; choose preset melodygan-groove" in capsys.readouterr().err
+
+
 def test_match_model_prefers_the_id_then_the_display_name(tmp_path):
     from types import SimpleNamespace
 

@@ -16,7 +16,8 @@ from .progress import Bar, print_summary, run_training
 def add_train(sub) -> None:
     p = sub.add_parser("train", help="train or fine-tune a generator on a folder of tracks")
     p.add_argument("data_dir", nargs="?", help="folder of tracks (sub-folders = genres)")
-    p.add_argument("--preset", default=DEFAULT_PRESET, help="training recipe (see 'melodygan list')")
+    p.add_argument("--preset", help=f"training recipe (see 'melodygan list'; default: the --from model's, "
+                                    f"else {DEFAULT_PRESET})")
     p.add_argument("--from", dest="init_from", help="fine-tune from this model (name or folder)")
     p.add_argument("--resume", help="continue the run in this folder")
     p.add_argument("--run-dir", help="where to write the run (default: a new folder under the user data)")
@@ -104,11 +105,12 @@ def cmd_train(args) -> int:
             raise CliError("give a DATA_DIR to train on, or --resume RUN_FOLDER")
         if not Path(args.data_dir).is_dir() and not is_pack(args.data_dir):
             raise CliError(f"{args.data_dir}: no such folder (or data pack)")
-        preset = get_preset(args.preset)
+        base = resolve_model(args.init_from, None) if args.init_from else None
+        init_from = str(base.path) if base else None
+        preset = get_preset(args.preset or (base.meta.preset if base else DEFAULT_PRESET))
         mel = None
         if args.clip_seconds:
             mel = MEL_PRESETS[preset.mel_preset].with_clip_seconds(args.clip_seconds)
-        init_from = str(resolve_model(args.init_from, None).path) if args.init_from else None
         steps = args.steps or DEFAULT_STEPS
         by_steps = {**cadence_for(steps), "keep_last": _default("keep_last")}
         config = TrainConfig(
