@@ -52,6 +52,8 @@ CRITIC_VIEWS = 3
 #: clock to matter within a CPU run (after 1,000 steps of a first run its weights were at most 0.01); 1
 #: before.
 CLOCK_GAIN = 10
+#: The same for the style layer (also zero-initialised) in new models; 1 before.
+STYLE_GAIN = 10
 #: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
 #: only (the first runs).
 CLOCK_PULSES = 1
@@ -81,15 +83,17 @@ class GrooveGenerator(ConditionalGenerator):
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
                  embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP,
                  critic_views: int = CRITIC_VIEWS, clock_pulses: int = CLOCK_PULSES,
-                 clock_gain: int = CLOCK_GAIN) -> None:
+                 clock_gain: int = CLOCK_GAIN, style_gain: int = STYLE_GAIN) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
         if clock_pulses not in (0, 1):
             raise ValueError(f"clock_pulses must be 0 or 1, got {clock_pulses}")
-        if not 1 <= clock_gain <= 100:
-            raise ValueError(f"clock_gain must be 1 to 100, got {clock_gain}")
+        for key, gain in (("clock_gain", clock_gain), ("style_gain", style_gain)):
+            if not 1 <= gain <= 100:
+                raise ValueError(f"{key} must be 1 to 100, got {gain}")
         self.shape.update(critic_group=critic_group, critic_views=critic_views, clock_pulses=clock_pulses,
-                          clock_gain=clock_gain)
-        self.pulses, self.clock_gain = bool(clock_pulses), float(clock_gain)
+                          clock_gain=clock_gain, style_gain=style_gain)
+        self.pulses = bool(clock_pulses)
+        self.clock_gain, self.style_gain = float(clock_gain), float(style_gain)
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
         self.tempo = nn.Linear(z_dim + embed_dim, 3)  # tempo logit, phase (cos, sin)
         self.style = nn.Linear(z_dim, embed_dim)
@@ -129,7 +133,7 @@ class GrooveGenerator(ConditionalGenerator):
         frames = self.frames_for(sequence.shape[-1], frames)
         genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
         params = self.clock_params(style, genre)
-        shift = self.style(style)
+        shift = self.style(style) * self.style_gain
         embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
         hidden, rate = self.input_conv(sequence), self.upsampling
         for index, block in enumerate(self.blocks):
@@ -196,7 +200,7 @@ class GrooveCritic(ProjectionDiscriminator):
 #: Settings added after the first runs: (key, today's value for a new model, the value a file without it
 #: was made with).
 _ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
-          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1))
+          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1))
 
 
 def _settings(architecture: dict | None) -> dict[str, int]:
@@ -213,7 +217,7 @@ def _settings(architecture: dict | None) -> dict[str, int]:
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
     critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic),
-    ``clock_pulses`` and ``clock_gain``."""
+    ``clock_pulses``, ``clock_gain`` and ``style_gain``."""
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],

@@ -143,7 +143,8 @@ def test_pulses_mark_the_beats_of_the_clock_and_old_files_keep_sines_only():
     assert np.allclose(np.diff(onsets) / FRAMES_PER_SECOND, 0.5, atol=1.5 / FRAMES_PER_SECOND)
     old = groove_generator(MEL, 2, {"critic_group": 4, "critic_views": 3})
     assert not old.pulses and old.clock_at(params, 10, 1).shape[1] == 8
-    assert old.clock_gain == 1 and generator.clock_gain > 1  # new models' clock layers learn faster
+    assert old.clock_gain == old.style_gain == 1  # new models' clock and style layers learn faster
+    assert generator.clock_gain > 1 and generator.style_gain > 1
     with pytest.raises(ValueError, match="clock_pulses"):
         groove_generator(MEL, 2, {"clock_pulses": 2})
     with pytest.raises(ValueError, match="clock_gain"):
