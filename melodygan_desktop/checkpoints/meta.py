@@ -36,7 +36,7 @@ MAX_STEP = 10**12
 _ARCHITECTURE_KEYS = (
     "codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim",
     "noise_from", "voices", "pitch_sharpness", "critic_group",  # melodygan-harmonic
-    "critic_views", "clock_pulses", "clock_gain", "style_gain",  # melodygan-groove
+    "critic_views", "clock_pulses", "clock_gain", "style_gain", "context",  # melodygan-groove
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
@@ -174,7 +174,7 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
     the conditional model's sizes as integers (or up to 6 of them) in 1..1024; the harmonic model's
     ``noise_from`` (lowest noise bin) in 0..1024, ``voices`` in 0..16, ``pitch_sharpness`` and
     ``critic_group`` in 0..64; the groove model's ``critic_views`` in 0..3, ``clock_pulses`` 0 or 1,
-    ``clock_gain`` and ``style_gain`` in 0..100."""
+    ``clock_gain`` and ``style_gain`` in 0..100, ``context`` in 0..8."""
     from melodygan_desktop.models.codec import CodecShape
     from melodygan_desktop.models.latent import SequenceShape
 
@@ -192,7 +192,7 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
             raise CheckpointError(f"{where}: architecture.{key} must be 1-6 integers in 1..1024")
     for key, top in (("noise_from", 1024), ("voices", 16), ("pitch_sharpness", 64), ("critic_group", 64),
                        ("critic_views", 3), ("clock_pulses", 1), ("clock_gain", 100),
-                       ("style_gain", 100)):
+                       ("style_gain", 100), ("context", 8)):
         value = architecture.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
             raise CheckpointError(f"{where}: architecture.{key} must be an integer in 0..{top}")

@@ -54,6 +54,11 @@ CRITIC_VIEWS = 3
 CLOCK_GAIN = 10
 #: The same for the style layer (also zero-initialised) in new models; 1 before.
 STYLE_GAIN = 10
+#: Dilated residual blocks at the latent rate in new models (dilations 1, 2, 4, ...; each starts as the
+#: identity): context of about 2.8 s each side of a frame with 4, where melodygan-cond sees half a second, so
+#: a held chord can outlast the latents that change every 186 ms. 0: none (the first runs).
+CONTEXT_BLOCKS = 4
+MAX_CONTEXT_BLOCKS = 8
 #: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
 #: only (the first runs).
 CLOCK_PULSES = 1
@@ -73,6 +78,18 @@ def zero_conv(c_in: int, c_out: int) -> nn.Conv1d:
     return conv
 
 
+class ContextBlock(nn.Module):
+    """``h + conv1x1(relu(dilated conv3(relu(h))))``, the 1x1 starting at zero: the identity until learned."""
+
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation)
+        self.out = zero_conv(channels, channels)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden + self.out(F.relu(self.conv(F.relu(hidden))))
+
+
 class GrooveGenerator(ConditionalGenerator):
     """``z (B, z_dim, T_latent + 1)`` + genre blend -> ``(B, 1, n_mels, frames)`` in [0, 1].
 
@@ -83,15 +100,20 @@ class GrooveGenerator(ConditionalGenerator):
     def __init__(self, mel: MelConfig, n_genres: int, *, channels=GENERATOR_CHANNELS, z_dim: int = Z_DIM,
                  embed_dim: int = EMBED_DIM, critic_group: int = CRITIC_GROUP,
                  critic_views: int = CRITIC_VIEWS, clock_pulses: int = CLOCK_PULSES,
-                 clock_gain: int = CLOCK_GAIN, style_gain: int = STYLE_GAIN) -> None:
+                 clock_gain: int = CLOCK_GAIN, style_gain: int = STYLE_GAIN,
+                 context: int = CONTEXT_BLOCKS) -> None:
         super().__init__(mel, n_genres, channels=channels, z_dim=z_dim, embed_dim=embed_dim)
         if clock_pulses not in (0, 1):
             raise ValueError(f"clock_pulses must be 0 or 1, got {clock_pulses}")
         for key, gain in (("clock_gain", clock_gain), ("style_gain", style_gain)):
             if not 1 <= gain <= 100:
                 raise ValueError(f"{key} must be 1 to 100, got {gain}")
+        if not 0 <= context <= MAX_CONTEXT_BLOCKS:
+            raise ValueError(f"context must be 0 to {MAX_CONTEXT_BLOCKS} blocks, got {context}")
         self.shape.update(critic_group=critic_group, critic_views=critic_views, clock_pulses=clock_pulses,
-                          clock_gain=clock_gain, style_gain=style_gain)
+                          clock_gain=clock_gain, style_gain=style_gain, context=context)
+        self.context = nn.ModuleList(ContextBlock(channels[0], 2**index) for index in range(context))
+        self.margin += (2**context - 1) * self.upsampling  # their reach, in output frames
         self.pulses = bool(clock_pulses)
         self.clock_gain, self.style_gain = float(clock_gain), float(style_gain)
         self.seconds_per_frame = mel.hop_length / mel.sample_rate
@@ -136,6 +158,8 @@ class GrooveGenerator(ConditionalGenerator):
         shift = self.style(style) * self.style_gain
         embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
         hidden, rate = self.input_conv(sequence), self.upsampling
+        for block in self.context:
+            hidden = block(hidden)
         for index, block in enumerate(self.blocks):
             hidden = block(hidden + self.clock_input(index, params, hidden, rate), embedding)
             rate //= 2
@@ -200,7 +224,8 @@ class GrooveCritic(ProjectionDiscriminator):
 #: Settings added after the first runs: (key, today's value for a new model, the value a file without it
 #: was made with).
 _ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
-          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1))
+          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1),
+          ("context", CONTEXT_BLOCKS, 0))
 
 
 def _settings(architecture: dict | None) -> dict[str, int]:
@@ -217,7 +242,7 @@ def _settings(architecture: dict | None) -> dict[str, int]:
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
     critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic),
-    ``clock_pulses``, ``clock_gain`` and ``style_gain``."""
+    ``clock_pulses``, ``clock_gain``, ``style_gain`` and ``context``."""
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],

@@ -32,18 +32,47 @@ def test_a_cond_models_weights_give_the_same_music_until_the_new_inputs_are_lear
     torch.manual_seed(0)
     cond, groove = conditional_generator(MEL, 3).eval(), groove_generator(MEL, 3).eval()
     missing = groove.load_state_dict(cond.state_dict(), strict=False).missing_keys
-    assert missing and all(k.startswith(("tempo.", "style.", "clock_inputs.")) for k in missing)
+    assert missing and all(k.startswith(("tempo.", "style.", "clock_inputs.", "context.")) for k in missing)
     z = groove.sample_latent(2, 200)
     genres = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.0, 0.8]])
+    extra = groove.margin - cond.margin  # the context blocks' reach: a wider margin, cropped
+    assert extra == (2 ** len(groove.context) - 1) * groove.upsampling > 0
+
+    def as_cond(latents):
+        return cond(latents[..., :-1], genres, frames=200 + extra)[..., extra:]
+
     with torch.no_grad():
-        assert torch.equal(groove(z, genres, frames=200), cond(z[..., :-1], genres, frames=200))
+        assert torch.allclose(groove(z, genres, frames=200), as_cond(z), atol=1e-6)
         for layer in (*groove.clock_inputs, groove.style):  # once learned, the clock and the style count
             torch.nn.init.normal_(layer.weight, 0.0, 0.1)
         changed = groove(z, genres, frames=200)
         other_style = z.clone()
         other_style[..., -1] = torch.randn(2, groove.z_dim)
-        assert (changed - cond(z[..., :-1], genres, frames=200)).abs().max() > 1e-3
+        assert (changed - as_cond(z)).abs().max() > 1e-3
         assert (groove(other_style, genres, frames=200) - changed).abs().max() > 1e-3
+
+
+def influence_seconds(generator) -> float:
+    """How many seconds of output one latent step in the middle of a take changes."""
+    z = generator.sample_latent(1, 600)
+    moved = z.clone()
+    moved[..., 0, z.shape[-1] // 2] += 5.0
+    genres = torch.tensor([[1.0, 0.0]])
+    with torch.no_grad():
+        difference = (generator(moved, genres, frames=600) - generator(z, genres, frames=600)).abs()[0, 0]
+    reached = torch.nonzero(difference.amax(dim=0) > 1e-6)[:, 0]
+    return float(reached.max() - reached.min() + 1) / FRAMES_PER_SECOND
+
+
+def test_context_blocks_reach_seconds_away_once_learned():
+    torch.manual_seed(0)
+    generator = groove_generator(MEL, 2).eval()
+    old = groove_generator(MEL, 2, {"critic_group": 4}).eval()  # a file from before the context blocks
+    assert len(old.context) == 0 and old.margin < generator.margin
+    assert influence_seconds(generator) == pytest.approx(influence_seconds(old))  # identity until learned
+    for block in generator.context:
+        torch.nn.init.normal_(block.out.weight, 0.0, 0.05)
+    assert influence_seconds(old) < 1.5 and influence_seconds(generator) > 5.0
 
 
 def test_the_clock_keeps_one_tempo_per_take_at_every_rate():
