@@ -173,7 +173,7 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
     """Only known keys: ``codec`` / ``sequence`` objects of integers, each within the shape's own bounds;
     the conditional model's sizes as integers (or up to 6 of them) in 1..1024; the harmonic model's
     ``noise_from`` (lowest noise bin) in 0..1024, ``voices`` in 0..16, ``pitch_sharpness`` and
-    ``critic_group`` in 0..64; the groove model's ``critic_views`` in 0..3, ``clock_pulses`` 0 or 1,
+    ``critic_group`` in 0..64; the groove model's ``critic_views`` in 0..4, ``clock_pulses`` 0 or 1,
     ``clock_gain`` and ``style_gain`` in 0..100, ``context`` in 0..8."""
     from melodygan_desktop.models.codec import CodecShape
     from melodygan_desktop.models.latent import SequenceShape
@@ -191,7 +191,7 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
         ):
             raise CheckpointError(f"{where}: architecture.{key} must be 1-6 integers in 1..1024")
     for key, top in (("noise_from", 1024), ("voices", 16), ("pitch_sharpness", 64), ("critic_group", 64),
-                       ("critic_views", 3), ("clock_pulses", 1), ("clock_gain", 100),
+                       ("critic_views", 4), ("clock_pulses", 1), ("clock_gain", 100),
                        ("style_gain", 100), ("context", 8)):
         value = architecture.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:

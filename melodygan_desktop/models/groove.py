@@ -11,16 +11,10 @@ zero (so a ``melodygan-cond`` model is exactly where a ``melodygan-groove`` run 
   bar, beat, eighth) enter every block of the trunk at that block's rate, so onsets can land on one grid
   for the whole take;
 - a **take-wide style**: the last latent column, added to the genre embedding that modulates every block,
-  so a take can keep its key, instruments and tempo from start to end.
+  so a take can keep its key, instruments and tempo from start to end;
+- **context**: dilated residual blocks at the latent rate, so a held chord can outlast the latents.
 
-The critic is ``melodygan-cond``'s projection critic (with a minibatch spread feature) plus two views, each
-scored on its own (a loss per view, averaged; see ``CRITIC_VIEWS``):
-
-- **rhythm**: the autocorrelation of the onset strength (positive spectral flux) in four frequency bands at
-  lags up to two seconds, the quantity the beat-regularity measure reads, through a small MLP with a genre
-  projection: a take whose onsets are not periodic looks unlike real music to it;
-- **lines**: a small 2-D convolution over (mel, time), which sees a held partial as a horizontal line and a
-  smear as a smear, where the 1-D critic (mel bins as channels) has no notion of neighbouring bins.
+The critic (``groove_critic``) adds views of rhythm, lines and texture to ``melodygan-cond``'s.
 """
 
 from __future__ import annotations
@@ -28,7 +22,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.parametrizations import spectral_norm
 
 from ..config import MelConfig
 from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES, clock_features, pulse_features
@@ -38,15 +31,10 @@ from .conditional import (
     GENERATOR_CHANNELS,
     Z_DIM,
     ConditionalGenerator,
-    ProjectionDiscriminator,
     _ints,
 )
+from .groove_critic import CRITIC_GROUP, CRITIC_VIEWS, GrooveCritic
 
-#: Minibatch standard-deviation group of the critic.
-CRITIC_GROUP = 4
-#: Scores the critic returns per clip: 3, one per view, each with its own hinge (a view cannot rest on the
-#: others once their sum is past the margin); 1, their sum (the first runs).
-CRITIC_VIEWS = 3
 #: The clock inputs' outputs are multiplied by this in new models: with Adam, whose steps are about the
 #: learning rate whatever the gradient's size, a zero-initialised layer otherwise grows too slowly for the
 #: clock to matter within a CPU run (after 1,000 steps of a first run its weights were at most 0.01); 1
@@ -62,12 +50,6 @@ MAX_CONTEXT_BLOCKS = 8
 #: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
 #: only (the first runs).
 CLOCK_PULSES = 1
-#: Onset bands of the rhythm critic, as fractions of the mel axis (bass and kick, low-mid, high-mid, air).
-ONSET_BANDS = ((0.0, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0))
-#: Longest lag of the rhythm critic's autocorrelation, seconds (a half-note at 60 BPM).
-MAX_LAG_SECONDS = 2.0
-RHYTHM_WIDTH = 128
-LINE_CHANNELS = (8, 16, 32)
 
 
 def zero_conv(c_in: int, c_out: int) -> nn.Conv1d:
@@ -168,59 +150,6 @@ class GrooveGenerator(ConditionalGenerator):
         return mels[:, None, :, self.margin : self.margin + frames]
 
 
-def onset_autocorrelation(x: torch.Tensor, max_lag: int, bands=ONSET_BANDS) -> torch.Tensor:
-    """``x (B, n_mels, T)`` -> ``(B, len(bands), max_lag)``: per band, the autocorrelation of the positive
-    spectral flux (mean over the band's bins, mean removed) at lags 1..max_lag, divided by its value at lag
-    0 (1 = perfectly periodic at that lag; lags beyond the clip are 0). Differentiable."""
-    n_mels, length = x.shape[1], x.shape[-1] - 1
-    flux = F.relu(x[..., 1:] - x[..., :-1])
-    edges = [(round(a * n_mels), max(round(b * n_mels), round(a * n_mels) + 1)) for a, b in bands]
-    onsets = torch.stack([flux[:, lo:hi].mean(dim=1) for lo, hi in edges], dim=1)
-    onsets = onsets - onsets.mean(dim=-1, keepdim=True)
-    spectrum = torch.fft.rfft(onsets, n=2 * length)
-    correlation = torch.fft.irfft(spectrum.real.square() + spectrum.imag.square(), n=2 * length)[..., :length]
-    lags = correlation[..., 1 : max_lag + 1] / (correlation[..., :1] + 1e-8)
-    return F.pad(lags, (0, max_lag - lags.shape[-1]))
-
-
-class GrooveCritic(ProjectionDiscriminator):
-    """``melodygan-cond``'s projection critic plus a rhythm view and a lines view (see the module text), each
-    with its own genre projection: scores ``(B, 3)``, one per view, or ``(B,)``, their sum (``views`` 1)."""
-
-    def __init__(self, mel: MelConfig, n_genres: int, *, channels=DISCRIMINATOR_CHANNELS,
-                 batch_group: int = CRITIC_GROUP, views: int = CRITIC_VIEWS) -> None:
-        super().__init__(mel, n_genres, channels=channels, batch_group=batch_group)
-        if views not in (1, 3):
-            raise ValueError(f"critic views must be 1 (summed) or 3, got {views}")
-        self.views = views
-        self.max_lag = max(1, round(MAX_LAG_SECONDS * mel.sample_rate / mel.hop_length))
-        self.rhythm = nn.Sequential(
-            spectral_norm(nn.Linear(len(ONSET_BANDS) * self.max_lag, 2 * RHYTHM_WIDTH)), nn.LeakyReLU(0.2),
-            spectral_norm(nn.Linear(2 * RHYTHM_WIDTH, RHYTHM_WIDTH)), nn.LeakyReLU(0.2),
-        )
-        self.rhythm_linear = spectral_norm(nn.Linear(RHYTHM_WIDTH, 1))
-        self.rhythm_projection = spectral_norm(nn.Embedding(n_genres, RHYTHM_WIDTH))
-        layers: list[nn.Module] = []
-        for c_in, c_out in zip((1, *LINE_CHANNELS[:-1]), LINE_CHANNELS, strict=True):
-            conv = nn.Conv2d(c_in, c_out, (3, 5), stride=2, padding=(1, 2))
-            layers += [spectral_norm(conv), nn.LeakyReLU(0.2)]
-        self.lines = nn.Sequential(*layers)
-        self.lines_linear = spectral_norm(nn.Linear(LINE_CHANNELS[-1], 1))
-        self.lines_projection = spectral_norm(nn.Embedding(n_genres, LINE_CHANNELS[-1]))
-
-    def forward(self, x: torch.Tensor, genres: torch.Tensor | None = None) -> torch.Tensor:
-        spectrum = super().forward(x, genres)
-        rhythm = self.rhythm(onset_autocorrelation(x[:, 0], self.max_lag).flatten(1))
-        lines = self.lines(x * 2.0 - 1.0).mean(dim=(2, 3))
-        rhythm_score, lines_score = self.rhythm_linear(rhythm)[:, 0], self.lines_linear(lines)[:, 0]
-        if genres is not None:
-            rhythm_score = rhythm_score + (self.rhythm_projection(genres) * rhythm).sum(dim=1)
-            lines_score = lines_score + (self.lines_projection(genres) * lines).sum(dim=1)
-        if self.views == 1:
-            return spectrum + rhythm_score + lines_score
-        return torch.stack([spectrum, rhythm_score, lines_score], dim=1)
-
-
 #: Settings added after the first runs: (key, today's value for a new model, the value a file without it
 #: was made with).
 _ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
@@ -257,4 +186,4 @@ def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = Non
                         views=settings["critic_views"])
 
 
-__all__ = ["GrooveCritic", "GrooveGenerator", "groove_critic", "groove_generator", "onset_autocorrelation"]
+__all__ = ["GrooveGenerator", "groove_critic", "groove_generator"]

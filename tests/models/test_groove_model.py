@@ -12,7 +12,8 @@ from melodygan_desktop import checkpoints
 from melodygan_desktop.config import MelConfig, TrainConfig
 from melodygan_desktop.inference import generate
 from melodygan_desktop.models.conditional import conditional_generator
-from melodygan_desktop.models.groove import groove_critic, groove_generator, onset_autocorrelation
+from melodygan_desktop.models.groove import groove_critic, groove_generator
+from melodygan_desktop.models.groove_critic import onset_autocorrelation, texture_statistics
 from melodygan_desktop.training.errors import TrainingError
 from melodygan_desktop.training.events import Finished
 from melodygan_desktop.training.loop import train
@@ -122,7 +123,7 @@ def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
     genres = torch.tensor([0, 1, 0, 1])
     steady = clicks(22, frames=MEL.frames).expand(4, -1, -1)[:, None].clone().requires_grad_()
     score = critic(steady, genres)
-    assert score.shape == (4, 3) and torch.isfinite(score).all()  # one score per view
+    assert score.shape == (4, 4) and torch.isfinite(score).all()  # one score per view
     score.sum().backward()
     assert steady.grad is not None and steady.grad.abs().sum() > 0
     with torch.no_grad():  # each view alone tells a steady click track from one at random times
@@ -131,7 +132,8 @@ def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
         random_clicks[..., torch.randperm(MEL.frames, generator=rng)[:20]] = 1.0
         rhythm = lambda x: critic.rhythm(onset_autocorrelation(x[:, 0], critic.max_lag).flatten(1))  # noqa: E731
         assert (rhythm(steady) - rhythm(random_clicks)).abs().max() > 1e-3
-    assert critic(torch.rand(2, 1, MEL.n_mels, 16), torch.tensor([0, 1])).shape == (2, 3)  # short crops
+    assert critic(torch.rand(2, 1, MEL.n_mels, 16), torch.tensor([0, 1])).shape == (2, 4)  # short crops
+    assert groove_critic(MEL, 2, {"critic_views": 3})(steady.detach(), genres).shape == (4, 3)
     summed = groove_critic(MEL, 2, {"critic_group": 4}).eval()  # a file from before views: one sum
     assert summed.views == 1 and summed(steady.detach(), genres).shape == (4,)
     with pytest.raises(ValueError, match="views"):
@@ -151,7 +153,7 @@ def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_pa
     assert isinstance(events[-1], Finished) and events[-1].reason == "completed"
     model = checkpoints.load_generator(tmp_path / "run")
     assert model.meta.preset == "melodygan-groove" and model.meta.architecture["critic_group"] == 4
-    assert model.meta.architecture["critic_views"] == 3
+    assert model.meta.architecture["critic_views"] == 4
     take = generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0)
     assert take.mel.shape == (128, MEL.frames_for_seconds(3.0)) and np.isfinite(take.audio).all()
     assert np.array_equal(take.mel, generate(model, {"rock": 0.5, "jazz": 0.5}, seed=3, seconds=3.0).mel)
@@ -178,3 +180,15 @@ def test_pulses_mark_the_beats_of_the_clock_and_old_files_keep_sines_only():
         groove_generator(MEL, 2, {"clock_pulses": 2})
     with pytest.raises(ValueError, match="clock_gain"):
         groove_generator(MEL, 2, {"clock_gain": 0})
+
+
+def test_texture_statistics_tell_a_held_chord_from_noise():
+    torch.manual_seed(0)
+    chord = torch.zeros(1, 128, 200)
+    chord[:, [20, 40, 60, 80], :] = 0.9  # four partials, held
+    noise = torch.rand(1, 128, 200)
+    held, washed = texture_statistics(chord).view(3, 8), texture_statistics(noise).view(3, 8)
+    assert held.shape == (3, 8)
+    assert float(held[0].max()) == 0.0 and float(washed[0].min()) > 0.2  # change from frame to frame
+    assert float(held[2].sum()) > 0 and float(held[2, 6:].sum()) == 0.0  # peaks where the partials are
+    assert torch.isfinite(texture_statistics(torch.rand(2, 128, 2))).all()  # two frames are enough
