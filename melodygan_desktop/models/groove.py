@@ -12,9 +12,10 @@ zero (so a ``melodygan-cond`` model is exactly where a ``melodygan-groove`` run 
   for the whole take;
 - a **take-wide style**: the last latent column, added to the genre embedding that modulates every block,
   so a take can keep its key, instruments and tempo from start to end;
-- **context**: dilated residual blocks at the latent rate, so a held chord can outlast the latents.
+- optionally (settings in meta.json, measured but not in the shipped recipe) **context**, dilated residual
+  blocks at the latent rate, so a held chord can outlast the latents.
 
-The critic (``groove_critic``) adds views of rhythm, lines and texture to ``melodygan-cond``'s.
+The critic (``groove_critic``) adds views of rhythm and lines (optionally texture) to ``melodygan-cond``'s.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ from .groove_critic import CRITIC_GROUP, CRITIC_VIEWS, GrooveCritic
 #: clock to matter within a CPU run (after 1,000 steps of a first run its weights were at most 0.01); 1
 #: before.
 CLOCK_GAIN = 10
-#: The same for the style layer (also zero-initialised) in new models; 1 before.
-STYLE_GAIN = 10
-#: Dilated residual blocks at the latent rate in new models (dilations 1, 2, 4, ...; each starts as the
-#: identity): context of about 2.8 s each side of a frame with 4, where melodygan-cond sees half a second, so
-#: a held chord can outlast the latents that change every 186 ms. 0: none (the first runs).
-CONTEXT_BLOCKS = 4
+#: The same for the style layer (also zero-initialised), the setting ``style_gain``: 1 in new models (10,
+#: with the context blocks, was measured in docs/MUSICALITY.md: more varied takes, genres heard less often).
+STYLE_GAIN = 1
+#: Dilated residual blocks at the latent rate, the setting ``context`` (dilations 1, 2, 4, ...; each starts
+#: as the identity): with 4, context of about 2.8 s each side of a frame where melodygan-cond sees half a
+#: second, so a held chord can outlast the latents that change every 186 ms. 0 in new models (4 was
+#: measured, not better so far).
+CONTEXT_BLOCKS = 0
 MAX_CONTEXT_BLOCKS = 8
 #: New models also feed the trunk narrow pulses on the clock's grid (``beat_clock.pulse_features``); 0: sines
 #: only (the first runs).
