@@ -222,3 +222,19 @@ def test_bundled_models_of_both_formats_load():
     old = checkpoints.load_generator(bundled_checkpoints_dir() / "melodygan-cond-open13")
     assert old.meta.architecture == {} and old.meta.preset == "melodygan-cond"  # format 1: the defaults
     assert old.generator.architecture()["channels"] == [192, 160, 128, 64]
+
+
+def test_the_bundled_groove_model_is_the_default_and_the_previous_one_stays_loadable():
+    from melodygan_desktop.inference import generate
+    from melodygan_desktop.paths import bundled_checkpoints_dir
+
+    bundled = bundled_checkpoints_dir()
+    first, *others = checkpoints.find_models([bundled])
+    assert first.path.name == "melodygan-groove-open13" and first.preferred and first.bundled
+    assert "melodygan-cond-open13" in [info.path.name for info in others]
+    new = checkpoints.load_generator(first.path)
+    assert new.meta.preset == "melodygan-groove" and new.meta.genres == checkpoints.load_generator(
+        bundled / "melodygan-cond-open13").meta.genres
+    assert new.meta.architecture["clock_gain"] == 10 and new.meta.architecture["critic_views"] == 3
+    take = generate(new, "disco", seed=1, seconds=4.0, method="nnls-fgla")
+    assert take.mel.shape == (128, new.meta.mel.frames_for_seconds(4.0)) and np.isfinite(take.audio).all()
