@@ -25,21 +25,19 @@ PULSE_SHARPNESS = 8.0
 def clock_features(params: torch.Tensor, seconds_per_frame: float, frames: torch.Tensor) -> torch.Tensor:
     """``params (B, 3)`` (tempo logit, phase cosine, phase sine), ``frames (L,)`` frame positions (any
     real numbers) -> ``(B, CLOCK_FEATURES, L)``: the clock at those positions."""
-    tempo_logit, phase_cos, phase_sin = params.unbind(dim=1)
-    low, high = TEMPO_RANGE
-    beats_per_frame = (low + (high - low) * torch.sigmoid(tempo_logit)) / 60.0 * seconds_per_frame
-    offset = torch.atan2(phase_sin, phase_cos) / (2 * math.pi)
+    beats_per_frame = tempo_bpm(params) / 60.0 * seconds_per_frame
+    offset = torch.atan2(params[:, 2], params[:, 1]) / (2 * math.pi)
     beats = frames.to(params.dtype)[None, :] * beats_per_frame[:, None] + offset[:, None]  # (B, L)
-    angles = torch.stack([2 * math.pi * m * beats for m in CLOCK_MULTIPLES], dim=1)
+    multiples = torch.tensor(CLOCK_MULTIPLES, dtype=params.dtype, device=params.device) * (2 * math.pi)
+    angles = multiples[None, :, None] * beats[:, None, :]  # (B, len(CLOCK_MULTIPLES), L)
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
-def pulse_features(params: torch.Tensor, seconds_per_frame: float, frames: torch.Tensor) -> torch.Tensor:
-    """``(B, len(CLOCK_MULTIPLES), L)``: a narrow pulse (von Mises, peak 1) at each bar, half bar, beat and
-    eighth of the same clock as ``clock_features``: an onset grid a layer can scale into accents directly,
+def pulse_features(clock: torch.Tensor) -> torch.Tensor:
+    """``clock_features``' output -> ``(B, len(CLOCK_MULTIPLES), L)``: a narrow pulse (von Mises, peak 1) at
+    each bar, half bar, beat and eighth of that clock: an onset grid a layer can scale into accents directly,
     where the sines need nonlinear layers to make a sharp attack."""
-    cosines = clock_features(params, seconds_per_frame, frames)[:, len(CLOCK_MULTIPLES):]
-    return torch.exp(PULSE_SHARPNESS * (cosines - 1.0))
+    return torch.exp(PULSE_SHARPNESS * (clock[:, len(CLOCK_MULTIPLES):] - 1.0))
 
 
 def tempo_bpm(params: torch.Tensor) -> torch.Tensor:
