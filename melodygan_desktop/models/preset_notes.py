@@ -139,8 +139,8 @@ HARMONIC_NOTES = (
 GROOVE_NOTES = (
     "melodygan-cond's generator with a beat clock: a tempo of 60-180 BPM and a phase per take, from its "
     "style (the last column of z) and genre; sines, cosines and narrow pulses at 1/4, 1/2, 1 and 2 cycles "
-    "per beat enter every block at its own rate through zero-initialised 1x1 layers whose output is scaled by 10 "
-    "(unscaled, Adam grew them to at most 0.01 in 1,000 steps and the beat barely moved; scaled, beat "
+    "per beat enter every block at its own rate through zero-initialised 1x1 layers whose output is scaled "
+    "by 10 (unscaled, Adam grew them to at most 0.01 in 1,000 steps and the beat barely moved; scaled, beat "
     "regularity went from 0.19 to 0.63 in 1,000 steps). A melodygan-cond model therefore starts a run "
     "exactly as it is (`--from`).",
     "Critic: melodygan-cond's projection critic on centred input with a minibatch standard-deviation "
