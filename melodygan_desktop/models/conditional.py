@@ -255,6 +255,19 @@ def _ints(architecture: dict | None, key: str, default: tuple[int, ...], count: 
     return values
 
 
+def added_settings(architecture: dict | None, added: tuple[tuple[str, int, int], ...]) -> dict[str, int]:
+    """Settings a family gained after its first files, each ``(key, value for a new model, value a file
+    without the key was made with)``: the new values for ``architecture`` None, else the file's own or its
+    era's, checked to be whole numbers (ranges are the constructors')."""
+    settings = {}
+    for key, new, old in added:
+        value = new if architecture is None else architecture.get(key, old)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"architecture {key} = {value!r} is not a whole number")
+        settings[key] = value
+    return settings
+
+
 def conditional_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None):
     """``architecture`` (meta.json): ``channels`` (2-6 widths), ``z_dim``, ``embed_dim``; else defaults."""
     return ConditionalGenerator(

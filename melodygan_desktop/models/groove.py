@@ -33,6 +33,7 @@ from .conditional import (
     Z_DIM,
     ConditionalGenerator,
     _ints,
+    added_settings,
 )
 from .groove_critic import CRITIC_GROUP, CRITIC_VIEWS, GrooveCritic
 
@@ -163,17 +164,6 @@ _ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_
           ("context", CONTEXT_BLOCKS, 0))
 
 
-def _settings(architecture: dict | None) -> dict[str, int]:
-    """The added settings: today's for a new model (``architecture`` None), else the file's or its era's."""
-    settings = {}
-    for key, new, old in _ADDED:
-        value = new if architecture is None else architecture.get(key, old)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"architecture {key} = {value!r} is not a whole number")
-        settings[key] = value
-    return settings
-
-
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:
     """``architecture`` (meta.json): ``channels``, ``z_dim``, ``embed_dim`` as ``melodygan-cond``, and the
     critic's ``critic_group`` and ``critic_views`` (kept with the generator so a run resumes its critic),
@@ -181,12 +171,13 @@ def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = 
     return GrooveGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
-        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0], **_settings(architecture),
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
+        **added_settings(architecture, _ADDED),
     )
 
 
 def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
-    settings = _settings(architecture)
+    settings = added_settings(architecture, _ADDED)
     channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
     return GrooveCritic(mel, n_genres, channels=channels, batch_group=settings["critic_group"],
                         views=settings["critic_views"])

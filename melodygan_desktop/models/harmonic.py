@@ -41,6 +41,7 @@ from .conditional import (
     ConditionalGenerator,
     ProjectionDiscriminator,
     _ints,
+    added_settings,
 )
 
 LOWEST_PITCH = 24  # MIDI C1, 32.7 Hz
@@ -186,14 +187,10 @@ def harmonic_generator(mel: MelConfig, n_genres: int, architecture: dict | None 
     existed) and the current default for a new model (``architecture`` None): ``noise_from`` (0: noise over
     the whole range; new ``NOISE_FROM``), ``voices`` (0; new ``VOICES``), ``pitch_sharpness`` (1; new
     ``PITCH_SHARPNESS``) and ``critic_group`` (0; new ``CRITIC_GROUP``)."""
-    settings = {}
-    added = (("noise_from", NOISE_FROM, 0), ("voices", VOICES, 0), ("pitch_sharpness", PITCH_SHARPNESS, 1),
-             ("critic_group", CRITIC_GROUP, 0))
-    for key, new, old in added:
-        value = new if architecture is None else architecture.get(key, old)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"architecture {key} = {value!r} is not a whole number")
-        settings[key] = value
+    settings = added_settings(architecture, (
+        ("noise_from", NOISE_FROM, 0), ("voices", VOICES, 0), ("pitch_sharpness", PITCH_SHARPNESS, 1),
+        ("critic_group", CRITIC_GROUP, 0),
+    ))
     return HarmonicGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
