@@ -176,6 +176,14 @@ class ConditionalGenerator(Generator):
             raise ValueError(f"z with {length} latent steps gives 1..{available} frames, not {frames}")
         return frames
 
+    def split_style(self, z: torch.Tensor, frames: int | None) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """For families whose ``z`` ends in a take-wide style column, ``(B, z_dim, T_latent + 1)`` ->
+        ``(sequence, style, frames)``: the latent sequence, the style ``(B, z_dim)``, the frames to make."""
+        if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
+            raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent + 1), got {tuple(z.shape)}")
+        sequence, style = z[..., :-1], z[..., -1]
+        return sequence, style, self.frames_for(sequence.shape[-1], frames)
+
     def trunk(self, z: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
         """The latent sequence through the upsampling blocks: ``(B, channels[-1], T_latent * 8)``."""
         hidden = self.input_conv(z)

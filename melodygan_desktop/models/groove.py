@@ -138,10 +138,7 @@ class GrooveGenerator(ConditionalGenerator):
 
     def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
                 frames: int | None = None) -> torch.Tensor:
-        if z.dim() != 3 or z.shape[1] != self.z_dim or z.shape[-1] < 2:
-            raise ValueError(f"expected z of shape (B, {self.z_dim}, T_latent + 1), got {tuple(z.shape)}")
-        sequence, style = z[..., :-1], z[..., -1]
-        frames = self.frames_for(sequence.shape[-1], frames)
+        sequence, style, frames = self.split_style(z, frames)
         genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
         params = self.clock_params(style, genre)
         shift = self.style(style) * self.style_gain
