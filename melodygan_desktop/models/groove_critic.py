@@ -68,6 +68,15 @@ def texture_statistics(x: torch.Tensor, bands: int = TEXTURE_BANDS) -> torch.Ten
     return F.adaptive_avg_pool1d(per_bin, bands).flatten(1)
 
 
+def projected_score(features: torch.Tensor, linear: nn.Module, projection: nn.Module,
+                    genres: torch.Tensor | None) -> torch.Tensor:
+    """``w . phi`` plus, given genres, ``embed(genre) . phi`` (Miyato & Koyama's projection): ``(B,)``."""
+    score = linear(features)[:, 0]
+    if genres is None:
+        return score
+    return score + (projection(genres) * features).sum(dim=1)
+
+
 class GrooveCritic(ProjectionDiscriminator):
     """``melodygan-cond``'s projection critic plus the views above, each with its own genre projection:
     scores ``(B, views)``, one per view (4 with the texture view, 3 without), or ``(B,)``, the sum of the
@@ -105,19 +114,14 @@ class GrooveCritic(ProjectionDiscriminator):
         spectrum = super().forward(x, genres)
         rhythm = self.rhythm(onset_autocorrelation(x[:, 0], self.max_lag).flatten(1))
         lines = self.lines(x * 2.0 - 1.0).mean(dim=(2, 3))
-        rhythm_score, lines_score = self.rhythm_linear(rhythm)[:, 0], self.lines_linear(lines)[:, 0]
-        if genres is not None:
-            rhythm_score = rhythm_score + (self.rhythm_projection(genres) * rhythm).sum(dim=1)
-            lines_score = lines_score + (self.lines_projection(genres) * lines).sum(dim=1)
+        rhythm_score = projected_score(rhythm, self.rhythm_linear, self.rhythm_projection, genres)
+        lines_score = projected_score(lines, self.lines_linear, self.lines_projection, genres)
         if self.views == 1:
             return spectrum + rhythm_score + lines_score
         scores = [spectrum, rhythm_score, lines_score]
         if self.views == 4:
             texture = self.texture(texture_statistics(x[:, 0]) * TEXTURE_SCALE)
-            texture_score = self.texture_linear(texture)[:, 0]
-            if genres is not None:
-                texture_score = texture_score + (self.texture_projection(genres) * texture).sum(dim=1)
-            scores.append(texture_score)
+            scores.append(projected_score(texture, self.texture_linear, self.texture_projection, genres))
         return torch.stack(scores, dim=1)
 
 
