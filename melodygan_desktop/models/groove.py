@@ -136,10 +136,9 @@ class GrooveGenerator(ConditionalGenerator):
         out = torch.matmul(layer.weight[:, :, 0], self.clock_at(params, hidden.shape[-1], rate))
         return (out + layer.bias[:, None]) * self.clock_gain
 
-    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
-                frames: int | None = None) -> torch.Tensor:
-        sequence, style, frames = self.split_style(z, frames)
-        genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+    def groove_trunk(self, sequence: torch.Tensor, style: torch.Tensor, genre: torch.Tensor):
+        """``(hidden, embedding, clock params)``: the trunk's output ``(B, channels[-1], T_latent * 8)``
+        (clocked, normalised, rectified), the style-shifted genre embedding and the take's tempo and phase."""
         params = self.clock_params(style, genre)
         shift = self.style(style) * self.style_gain
         embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
@@ -150,7 +149,14 @@ class GrooveGenerator(ConditionalGenerator):
             hidden = block(hidden + self.clock_input(index, params, hidden, rate), embedding)
             rate //= 2
         hidden = hidden + self.clock_input(len(self.blocks), params, hidden, rate)
-        mels = torch.sigmoid(self.output_conv(F.relu(self.output_norm(hidden, embedding))))
+        return F.relu(self.output_norm(hidden, embedding)), embedding, params
+
+    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
+                frames: int | None = None) -> torch.Tensor:
+        sequence, style, frames = self.split_style(z, frames)
+        genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        hidden, _, _ = self.groove_trunk(sequence, style, genre)
+        mels = torch.sigmoid(self.output_conv(hidden))
         return mels[:, None, :, self.margin : self.margin + frames]
 
 

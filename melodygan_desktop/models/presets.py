@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import MEL_PRESETS, MelConfig
-from . import conditional, groove, harmonic, latent, melodygan, preset_notes, techno
+from . import conditional, groove, harmonic, latent, melodygan, preset_notes, techno, voices
 from .base import Discriminator, Generator
 
 PAPER_000 = "000: MELodyGAN (Lee, Wu & Baker)"
@@ -241,6 +241,17 @@ def _build_presets() -> dict[str, Preset]:
             batch_size=16,
             r1_gamma=1.0,
             starts_from=("melodygan-cond",),
+        ),
+        _preset_ours(
+            "melodygan-voices",
+            "melodygan-groove plus pitched voices in a take-wide key, drawn as exact harmonic lines.",
+            voices.voices_generator,
+            voices.voices_critic,
+            preset_notes.VOICES_NOTES,
+            betas=(0.0, 0.9),
+            batch_size=16,
+            r1_gamma=1.0,
+            starts_from=("melodygan-groove", "melodygan-cond"),
         ),
         _preset_ours(
             "melodygan-latent",

@@ -30,6 +30,7 @@ def test_all_presets_listed():
         "melodygan-latent",
         "melodygan-harmonic",
         "melodygan-groove",
+        "melodygan-voices",
     }
 
 

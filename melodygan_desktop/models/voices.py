@@ -1,0 +1,134 @@
+"""``melodygan-voices``: ``melodygan-groove`` plus a few pitched voices drawn as exact harmonic lines.
+
+``melodygan-groove`` keeps a beat, but paints every sound as mel bins, and its held notes come out as short,
+faint partials (harmonic share 0.69 against real music's 0.83): sharp horizontal lines are hard to paint bin
+by bin from latents that change every 186 ms. This family keeps groove's trunk, clock and painted mel (the
+drums, noises and colour of a take) and adds, at the output rate, a handful of *voices* (two timbres of three
+in new models) whose sound a fixed renderer draws:
+
+    mel power = groove's painted power + sum over voices of  loudness x harmonic template(timbre, pitch)
+
+Each voice chooses its pitch (84, C1 to B7) by a softmax over logits from the trunk plus a **take-wide key
+profile** from the style and genre, so the voices of a take keep returning to the same few pitches (held
+lines, one key); its loudness is ``exp(gain x output + start)``, following the trunk and the beat clock. The
+templates are ``melodygan-harmonic``'s: 16 partials at integer multiples of the pitch, each the STFT main
+lobe of a sinusoid projected onto the mel filterbank, with learned levels per timbre. Whatever the network
+outputs, a voice's energy therefore sits on harmonic lines at real pitches.
+
+The voices start below the mel floor (``VOICE_START``, -110 dB) with the loudness layer at zero, so a
+``melodygan-groove`` model starts a run as it sounds (``--from``) and the critic decides how loud they get.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import MelConfig
+from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES
+from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, _ints, added_settings
+from .groove import _ADDED as GROOVE_ADDED
+from .groove import GrooveGenerator, groove_critic
+from .harmonic import HEAD_WIDTH, PITCHES, harmonic_partials
+
+#: Timbres and voices per timbre in new models.
+TIMBRES = 2
+VOICES = 3
+MAX_VOICES = 8
+#: Pitch logits are multiplied by this, so a voice's softmax is peaked (a note), not a comb of 84 pitches.
+PITCH_SHARPNESS = 16
+#: A voice's power is ``exp(loudness_gain * output) * 10 ** (-voice_start / 10)``: ``voice_start`` dB under
+#: full scale until learned (110: under the -90 dB mel floor, so a groove model starts as it sounds), and the
+#: gain lets Adam's small steps reach audible levels in a few hundred steps.
+VOICE_START = 110
+LOUDNESS_GAIN = 10
+#: The exponent's ceiling: +13 dB, above the mel ceiling, so a voice can saturate but never overflow.
+LOUDNESS_MAX = 3.0
+
+
+class VoicesGenerator(GrooveGenerator):
+    """``z (B, z_dim, T_latent + 1)`` + genre blend -> ``(B, 1, n_mels, frames)`` in [0, 1], as
+    ``melodygan-groove``; its mel is groove's painted mel with the voices' harmonic lines added in power."""
+
+    def __init__(self, mel: MelConfig, n_genres: int, *, timbres: int = TIMBRES, voices: int = VOICES,
+                 pitch_sharpness: int = PITCH_SHARPNESS, loudness_gain: int = LOUDNESS_GAIN,
+                 voice_start: int = VOICE_START, **groove_settings) -> None:
+        super().__init__(mel, n_genres, **groove_settings)
+        if not 1 <= timbres <= 4 or not 1 <= voices <= MAX_VOICES:
+            raise ValueError(f"timbres must be 1 to 4 and voices 1 to {MAX_VOICES}, got {timbres}, {voices}")
+        if not 1 <= pitch_sharpness <= 64 or not 1 <= loudness_gain <= 100 or not 0 <= voice_start <= 200:
+            raise ValueError(f"pitch_sharpness must be 1 to 64, loudness_gain 1 to 100 and voice_start 0 to "
+                             f"200, got {pitch_sharpness}, {loudness_gain}, {voice_start}")
+        self.shape.update(timbres=timbres, voices=voices, pitch_sharpness=pitch_sharpness,
+                          loudness_gain=loudness_gain, voice_start=voice_start)
+        self.loudness_start = -voice_start / 10 * math.log(10)
+        self.timbres, self.voices = timbres, voices
+        self.pitch_sharpness, self.loudness_gain = float(pitch_sharpness), float(loudness_gain)
+        self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
+        clock_width = CLOCK_FEATURES + (len(CLOCK_MULTIPLES) if self.pulses else 0)
+        width, embed = self.shape["channels"][-1], self.shape["embed_dim"]
+        self.voice_in = nn.Conv1d(width + clock_width, HEAD_WIDTH, 3, padding=1)
+        self.voice_pitch = nn.Conv1d(HEAD_WIDTH, timbres * voices * PITCHES, 1)
+        self.voice_loudness = nn.Conv1d(HEAD_WIDTH, timbres * voices, 1)
+        nn.init.zeros_(self.voice_loudness.weight)
+        nn.init.zeros_(self.voice_loudness.bias)
+        self.key = nn.Linear(self.z_dim + embed, timbres * PITCHES)  # a take's key profile per timbre
+        nn.init.zeros_(self.key.weight)
+        nn.init.zeros_(self.key.bias)
+        # Partial levels per timbre, as softplus inputs: 1/h at the start.
+        levels = torch.log(torch.expm1(1.0 / torch.arange(1, 17).float()))
+        self.partial_levels = nn.Parameter(levels.repeat(timbres, 1))
+        self.register_buffer("partials", harmonic_partials(mel, harmonics=16), persistent=False)
+
+    def voice_power(self, hidden: torch.Tensor, clock: torch.Tensor, key_input: torch.Tensor) -> torch.Tensor:
+        """Trunk output ``(B, C, T)``, clock ``(B, F, T)``, style and genre ``(B, z_dim + E)`` -> the voices'
+        mel power ``(B, n_mels, T)`` (relative to a full-scale sine's peak)."""
+        batch, length = hidden.shape[0], hidden.shape[-1]
+        head = F.relu(self.voice_in(torch.cat([hidden, clock], dim=1)))
+        key = self.key(key_input).view(batch, self.timbres, 1, PITCHES, 1)
+        logits = self.voice_pitch(head).view(batch, self.timbres, self.voices, PITCHES, length) + key
+        choice = torch.softmax(logits * self.pitch_sharpness, dim=3)
+        exponent = self.voice_loudness(head) * self.loudness_gain + self.loudness_start
+        loudness = torch.exp(exponent.clamp(max=LOUDNESS_MAX)).view(batch, self.timbres, self.voices, 1, -1)
+        played = (choice * loudness).sum(dim=2).reshape(batch, self.timbres * PITCHES, length)
+        templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
+        return torch.einsum("bkt,km->bmt", played, templates.reshape(-1, self.n_mels))
+
+    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
+                frames: int | None = None) -> torch.Tensor:
+        sequence, style, frames = self.split_style(z, frames)
+        genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        hidden, embedding, params = self.groove_trunk(sequence, style, genre)
+        painted = torch.sigmoid(self.output_conv(hidden))
+        mean_embedding = embedding.mean(dim=-1) if embedding.dim() == 3 else embedding
+        clock = self.clock_at(params, hidden.shape[-1], 1)
+        voices = self.voice_power(hidden, clock, torch.cat([style, mean_embedding], dim=1))
+        power = 10.0 ** ((painted * self.db_span + self.db_floor) / 10.0) + voices
+        mels = ((10.0 * torch.log10(power) - self.db_floor) / self.db_span).clamp(max=1.0)
+        return mels[:, None, :, self.margin : self.margin + frames]
+
+
+#: Settings of this family beyond groove's: (key, value for a new model, value a file without it has).
+_ADDED = (*GROOVE_ADDED, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
+          ("pitch_sharpness", PITCH_SHARPNESS, PITCH_SHARPNESS),
+          ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN), ("voice_start", VOICE_START, 110))
+
+
+def voices_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> VoicesGenerator:
+    """``architecture`` (meta.json): ``melodygan-groove``'s settings and ``timbres``, ``voices``,
+    ``pitch_sharpness``, ``loudness_gain`` and ``voice_start``."""
+    return VoicesGenerator(
+        mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
+        z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
+        embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
+        **added_settings(architecture, _ADDED),
+    )
+
+
+#: The critic is groove's (its settings are among groove's).
+voices_critic = groove_critic
+
+__all__ = ["VoicesGenerator", "voices_critic", "voices_generator"]
