@@ -37,7 +37,7 @@ _ARCHITECTURE_KEYS = (
     "codec", "sequence", "channels", "critic_channels", "z_dim", "embed_dim",
     "noise_from", "voices", "pitch_sharpness", "critic_group",  # melodygan-harmonic
     "critic_views", "clock_pulses", "clock_gain", "style_gain", "context",  # melodygan-groove
-    "timbres", "loudness_gain", "voice_start",  # melodygan-voices (and voices, pitch_sharpness)
+    "timbres", "loudness_gain", "voice_start", "voice_floor",  # melodygan-voices (+ voices, pitch_sharpness)
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
@@ -194,7 +194,7 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
     for key, top in (("noise_from", 1024), ("voices", 16), ("pitch_sharpness", 64), ("critic_group", 64),
                        ("critic_views", 4), ("clock_pulses", 1), ("clock_gain", 100),
                        ("style_gain", 100), ("context", 8), ("timbres", 4), ("loudness_gain", 100),
-                       ("voice_start", 200)):
+                       ("voice_start", 200), ("voice_floor", 200)):
         value = architecture.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
             raise CheckpointError(f"{where}: architecture.{key} must be an integer in 0..{top}")

@@ -45,6 +45,10 @@ PITCH_SHARPNESS = 16
 #: gain lets Adam's small steps reach audible levels in a few hundred steps.
 VOICE_START = 110
 LOUDNESS_GAIN = 10
+#: The loudness no voice goes under, dB under full scale (0: none; voices may fall silent).
+VOICE_FLOOR = 0
+#: Spread of the untrained key profile's logits (before the sharpness): each voice starts on one pitch.
+KEY_SPREAD = 0.5
 #: The exponent's ceiling: +13 dB, above the mel ceiling, so a voice can saturate but never overflow.
 LOUDNESS_MAX = 3.0
 
@@ -55,16 +59,20 @@ class VoicesGenerator(GrooveGenerator):
 
     def __init__(self, mel: MelConfig, n_genres: int, *, timbres: int = TIMBRES, voices: int = VOICES,
                  pitch_sharpness: int = PITCH_SHARPNESS, loudness_gain: int = LOUDNESS_GAIN,
-                 voice_start: int = VOICE_START, **groove_settings) -> None:
+                 voice_start: int = VOICE_START, voice_floor: int = VOICE_FLOOR, **groove_settings) -> None:
         super().__init__(mel, n_genres, **groove_settings)
         if not 1 <= timbres <= 4 or not 1 <= voices <= MAX_VOICES:
             raise ValueError(f"timbres must be 1 to 4 and voices 1 to {MAX_VOICES}, got {timbres}, {voices}")
-        if not 1 <= pitch_sharpness <= 64 or not 1 <= loudness_gain <= 100 or not 0 <= voice_start <= 200:
-            raise ValueError(f"pitch_sharpness must be 1 to 64, loudness_gain 1 to 100 and voice_start 0 to "
-                             f"200, got {pitch_sharpness}, {loudness_gain}, {voice_start}")
+        if not 1 <= pitch_sharpness <= 64 or not 1 <= loudness_gain <= 100:
+            raise ValueError(f"pitch_sharpness must be 1 to 64 and loudness_gain 1 to 100, got "
+                             f"{pitch_sharpness}, {loudness_gain}")
+        if not 0 <= voice_start <= 200 or not 0 <= voice_floor <= 200:
+            raise ValueError(f"voice_start and voice_floor must be 0 to 200 (dB), got {voice_start}, "
+                             f"{voice_floor}")
         self.shape.update(timbres=timbres, voices=voices, pitch_sharpness=pitch_sharpness,
-                          loudness_gain=loudness_gain, voice_start=voice_start)
+                          loudness_gain=loudness_gain, voice_start=voice_start, voice_floor=voice_floor)
         self.loudness_start = -voice_start / 10 * math.log(10)
+        self.floor_power = 10.0 ** (-voice_floor / 10) if voice_floor else 0.0
         self.timbres, self.voices = timbres, voices
         self.pitch_sharpness, self.loudness_gain = float(pitch_sharpness), float(loudness_gain)
         self.db_floor, self.db_span = mel.db_floor, mel.db_ceil - mel.db_floor
@@ -73,40 +81,56 @@ class VoicesGenerator(GrooveGenerator):
         self.voice_in = nn.Conv1d(width + clock_width, HEAD_WIDTH, 3, padding=1)
         self.voice_pitch = nn.Conv1d(HEAD_WIDTH, timbres * voices * PITCHES, 1)
         self.voice_loudness = nn.Conv1d(HEAD_WIDTH, timbres * voices, 1)
-        nn.init.zeros_(self.voice_loudness.weight)
-        nn.init.zeros_(self.voice_loudness.bias)
-        self.key = nn.Linear(self.z_dim + embed, timbres * PITCHES)  # a take's key profile per timbre
-        nn.init.zeros_(self.key.weight)
+        self.key = nn.Linear(self.z_dim + embed, timbres * voices * PITCHES)  # each voice's pitch in a take
+        # Untrained, each voice holds one pitch for the whole take (set by the style and genre: the key), at
+        # the starting loudness; the trunk learns to move pitches and loudness along time.
+        for layer in (self.voice_pitch, self.voice_loudness):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        nn.init.normal_(self.key.weight, 0.0, KEY_SPREAD / math.sqrt(self.z_dim + embed))
         nn.init.zeros_(self.key.bias)
         # Partial levels per timbre, as softplus inputs: 1/h at the start.
         levels = torch.log(torch.expm1(1.0 / torch.arange(1, 17).float()))
         self.partial_levels = nn.Parameter(levels.repeat(timbres, 1))
         self.register_buffer("partials", harmonic_partials(mel, harmonics=16), persistent=False)
 
-    def voice_power(self, hidden: torch.Tensor, clock: torch.Tensor, key_input: torch.Tensor) -> torch.Tensor:
-        """Trunk output ``(B, C, T)``, clock ``(B, F, T)``, style and genre ``(B, z_dim + E)`` -> the voices'
-        mel power ``(B, n_mels, T)`` (relative to a full-scale sine's peak)."""
+    def voice_notes(self, hidden: torch.Tensor, clock: torch.Tensor, key_input: torch.Tensor):
+        """Trunk output ``(B, C, T)``, clock ``(B, F, T)``, style and genre ``(B, z_dim + E)`` -> each voice's
+        pitch choice ``(B, timbres, voices, PITCHES, T)`` (a softmax) and power ``(B, timbres, voices, 1, T)``
+        (relative to a full-scale sine's peak)."""
         batch, length = hidden.shape[0], hidden.shape[-1]
         head = F.relu(self.voice_in(torch.cat([hidden, clock], dim=1)))
-        key = self.key(key_input).view(batch, self.timbres, 1, PITCHES, 1)
+        key = self.key(key_input).view(batch, self.timbres, self.voices, PITCHES, 1)
         logits = self.voice_pitch(head).view(batch, self.timbres, self.voices, PITCHES, length) + key
-        choice = torch.softmax(logits * self.pitch_sharpness, dim=3)
         exponent = self.voice_loudness(head) * self.loudness_gain + self.loudness_start
-        loudness = torch.exp(exponent.clamp(max=LOUDNESS_MAX)).view(batch, self.timbres, self.voices, 1, -1)
+        loudness = torch.exp(exponent.clamp(max=LOUDNESS_MAX)) + self.floor_power
+        loudness = loudness.view(batch, self.timbres, self.voices, 1, length)
+        return torch.softmax(logits * self.pitch_sharpness, dim=3), loudness
+
+    def render_voices(self, choice: torch.Tensor, loudness: torch.Tensor) -> torch.Tensor:
+        """``voice_notes``' output -> the voices' mel power ``(B, n_mels, T)``."""
+        batch, length = choice.shape[0], choice.shape[-1]
         played = (choice * loudness).sum(dim=2).reshape(batch, self.timbres * PITCHES, length)
         templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
         return torch.einsum("bkt,km->bmt", played, templates.reshape(-1, self.n_mels))
 
-    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
-                frames: int | None = None) -> torch.Tensor:
-        sequence, style, frames = self.split_style(z, frames)
+    def parts(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None, frames: int | None = None):
+        """``(painted, choice, loudness)``, margins included: groove's painted mel ``(B, n_mels, T)`` in
+        [0, 1] and ``voice_notes``' output; ``forward`` mixes them."""
+        sequence, style, _ = self.split_style(z, frames)
         genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
         hidden, embedding, params = self.groove_trunk(sequence, style, genre)
-        painted = torch.sigmoid(self.output_conv(hidden))
         mean_embedding = embedding.mean(dim=-1) if embedding.dim() == 3 else embedding
         clock = self.clock_at(params, hidden.shape[-1], 1)
-        voices = self.voice_power(hidden, clock, torch.cat([style, mean_embedding], dim=1))
-        power = 10.0 ** ((painted * self.db_span + self.db_floor) / 10.0) + voices
+        choice, loudness = self.voice_notes(hidden, clock, torch.cat([style, mean_embedding], dim=1))
+        return torch.sigmoid(self.output_conv(hidden)), choice, loudness
+
+    def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
+                frames: int | None = None) -> torch.Tensor:
+        frames = self.split_style(z, frames)[2]
+        painted, choice, loudness = self.parts(z, genre_weights, frames)
+        painted_power = 10.0 ** ((painted * self.db_span + self.db_floor) / 10.0)
+        power = painted_power + self.render_voices(choice, loudness)
         mels = ((10.0 * torch.log10(power) - self.db_floor) / self.db_span).clamp(max=1.0)
         return mels[:, None, :, self.margin : self.margin + frames]
 
@@ -114,12 +138,13 @@ class VoicesGenerator(GrooveGenerator):
 #: Settings of this family beyond groove's: (key, value for a new model, value a file without it has).
 _ADDED = (*GROOVE_ADDED, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
           ("pitch_sharpness", PITCH_SHARPNESS, PITCH_SHARPNESS),
-          ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN), ("voice_start", VOICE_START, 110))
+          ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN), ("voice_start", VOICE_START, 110),
+          ("voice_floor", VOICE_FLOOR, 0))
 
 
 def voices_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> VoicesGenerator:
     """``architecture`` (meta.json): ``melodygan-groove``'s settings and ``timbres``, ``voices``,
-    ``pitch_sharpness``, ``loudness_gain`` and ``voice_start``."""
+    ``pitch_sharpness``, ``loudness_gain``, ``voice_start`` and ``voice_floor``."""
     return VoicesGenerator(
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
