@@ -159,10 +159,12 @@ GROOVE_NOTES = (
 VOICES_NOTES = (
     "melodygan-groove's generator (trunk, beat clock, painted mel) plus two timbres of three voices at the "
     "output rate: each voice picks one of 84 pitches (C1-B7) by a softmax (logits x 16) over the trunk's "
-    "logits plus a take-wide key profile from the style and genre, and a loudness exp(10 x output - 25.3); "
+    "logits plus its own take-wide key logits from the style and genre, and a loudness "
+    "exp(loudness_gain x output) under full scale by voice_start dB (plus an optional floor, voice_floor); "
     "melodygan-harmonic's templates (16 partials, exact STFT main lobes on the mel filterbank, learned "
     "levels per timbre) draw it, added to the painted mel in power.",
-    "The voices start at -110 dB (under the -90 dB mel floor) with zero loudness and key layers, so a "
+    "Untrained, the trunk's pitch and loudness layers are zero: each voice holds one pitch for the whole take "
+    "at the starting loudness (110 dB under full scale in new models, under the -90 dB mel floor), so a "
     "melodygan-groove model starts a run as it sounds (`--from`); a melodygan-cond model starts as "
     "melodygan-groove does from it.",
     "Critic, loss and optimiser as melodygan-groove.",

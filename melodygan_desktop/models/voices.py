@@ -8,16 +8,16 @@ in new models) whose sound a fixed renderer draws:
 
     mel power = groove's painted power + sum over voices of  loudness x harmonic template(timbre, pitch)
 
-Each voice chooses its pitch (84, C1 to B7) by a softmax over logits from the trunk plus a **take-wide key
-profile** from the style and genre, so the voices of a take keep returning to the same few pitches (held
-lines, one key); its loudness is ``exp(gain x output + start)``, following the trunk and the beat clock. The
+Each voice chooses its pitch (84, C1 to B7) by a softmax over logits from the trunk plus its own take-wide
+**key** logits from the style and genre, and its loudness is ``exp(gain x output)`` from the trunk and the
+beat clock, ``voice_start`` dB under full scale until learned, optionally never under ``voice_floor``. The
 templates are ``melodygan-harmonic``'s: 16 partials at integer multiples of the pitch, each the STFT main
 lobe of a sinusoid projected onto the mel filterbank, with learned levels per timbre. Whatever the network
 outputs, a voice's energy therefore sits on harmonic lines at real pitches.
 
-The voices start below the mel floor (``VOICE_START``, -110 dB) with the loudness layer at zero, so a
-``melodygan-groove`` model starts a run as it sounds (``--from``) and the critic decides how loud they get.
-"""
+Untrained, the trunk's pitch and loudness layers are zero: each voice holds one pitch (set by the key) for
+the whole take, under the mel floor in new models, so a ``melodygan-groove`` model starts a run as it sounds
+(``--from``) and the critic decides how loud the voices get and how they move."""
 
 from __future__ import annotations
 
