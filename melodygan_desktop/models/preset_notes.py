@@ -163,8 +163,8 @@ VOICES_NOTES = (
     "exp(loudness_gain x output) under full scale by voice_start dB (plus an optional floor, voice_floor); "
     "melodygan-harmonic's templates (16 partials, exact STFT main lobes on the mel filterbank, learned "
     "levels per timbre) draw it, added to the painted mel in power.",
-    "Untrained, the trunk's pitch and loudness layers are zero: each voice holds one pitch for the whole take "
-    "at the starting loudness (110 dB under full scale in new models, under the -90 dB mel floor), so a "
+    "Untrained, the trunk's pitch and loudness layers are zero: each voice holds one pitch for the whole "
+    "take at the starting loudness (110 dB under full scale in new models, under the -90 dB mel floor), so a "
     "melodygan-groove model starts a run as it sounds (`--from`); a melodygan-cond model starts as "
     "melodygan-groove does from it.",
     "Critic, loss and optimiser as melodygan-groove.",
