@@ -230,7 +230,7 @@ def test_the_bundled_groove_model_is_the_default_and_the_previous_one_stays_load
 
     bundled = bundled_checkpoints_dir()
     first, *others = checkpoints.find_models([bundled])
-    assert first.path.name == "melodygan-groove-open13" and first.preferred and first.bundled
+    assert first.path.name == "melodygan-groove-open13b" and first.preferred and first.bundled
     assert "melodygan-cond-open13" in [info.path.name for info in others]
     new = checkpoints.load_generator(first.path)
     assert new.meta.preset == "melodygan-groove" and new.meta.genres == checkpoints.load_generator(

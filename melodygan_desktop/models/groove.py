@@ -162,7 +162,7 @@ class GrooveGenerator(ConditionalGenerator):
 
 #: Settings added after the first runs: (key, today's value for a new model, the value a file without it
 #: was made with).
-_ADDED = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
+ADDED_SETTINGS = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
           ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1),
           ("context", CONTEXT_BLOCKS, 0))
 
@@ -175,12 +175,12 @@ def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = 
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
         embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
-        **added_settings(architecture, _ADDED),
+        **added_settings(architecture, ADDED_SETTINGS),
     )
 
 
 def groove_critic(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveCritic:
-    settings = added_settings(architecture, _ADDED)
+    settings = added_settings(architecture, ADDED_SETTINGS)
     channels = _ints(architecture, "critic_channels", DISCRIMINATOR_CHANNELS, (2, 6))
     return GrooveCritic(mel, n_genres, channels=channels, batch_group=settings["critic_group"],
                         views=settings["critic_views"])

@@ -30,7 +30,7 @@ from torch import nn
 from ..config import MelConfig
 from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES
 from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, _ints, added_settings
-from .groove import _ADDED as GROOVE_ADDED
+from .groove import ADDED_SETTINGS as GROOVE_SETTINGS
 from .groove import GrooveGenerator, groove_critic
 from .harmonic import HEAD_WIDTH, PITCHES, harmonic_partials
 
@@ -136,7 +136,7 @@ class VoicesGenerator(GrooveGenerator):
 
 
 #: Settings of this family beyond groove's: (key, value for a new model, value a file without it has).
-_ADDED = (*GROOVE_ADDED, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
+ADDED_SETTINGS = (*GROOVE_SETTINGS, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
           ("pitch_sharpness", PITCH_SHARPNESS, PITCH_SHARPNESS),
           ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN), ("voice_start", VOICE_START, 110),
           ("voice_floor", VOICE_FLOOR, 0))
@@ -149,7 +149,7 @@ def voices_generator(mel: MelConfig, n_genres: int, architecture: dict | None = 
         mel, n_genres, channels=_ints(architecture, "channels", GENERATOR_CHANNELS, (2, 6)),
         z_dim=_ints(architecture, "z_dim", (Z_DIM,), (1, 1))[0],
         embed_dim=_ints(architecture, "embed_dim", (EMBED_DIM,), (1, 1))[0],
-        **added_settings(architecture, _ADDED),
+        **added_settings(architecture, ADDED_SETTINGS),
     )
 
 
