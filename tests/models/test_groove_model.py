@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tiny_runs import tiny_config
 
 from melodygan_desktop import checkpoints
-from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.config import MelConfig
 from melodygan_desktop.inference import generate
 from melodygan_desktop.models.conditional import conditional_generator
 from melodygan_desktop.models.groove import groove_critic, groove_generator
@@ -143,11 +144,7 @@ def test_the_critic_hears_rhythm_and_lines_and_passes_gradients():
 
 def test_trains_from_a_cond_model_saves_loads_and_generates(genre_folder, tmp_path):
     def config(preset, **extra):
-        return TrainConfig(
-            data_dir=str(genre_folder), preset=preset, steps=2, batch_size=2, mel=MEL, threads=1,
-            checkpoint_every=2, log_every=1, preview_every=2, preview_count=2,
-            cache_dir=str(tmp_path / "cache"), **extra,
-        )
+        return tiny_config(genre_folder, tmp_path, preset, MEL, **extra)
 
     list(train(config("melodygan-cond"), tmp_path / "cond"))
     events = list(train(config("melodygan-groove", init_from=str(tmp_path / "cond")), tmp_path / "run"))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tiny_runs import tiny_config
 
 from melodygan_desktop import checkpoints
 from melodygan_desktop.audio.mel import mel_filterbank
-from melodygan_desktop.config import MelConfig, TrainConfig
+from melodygan_desktop.config import MelConfig
 from melodygan_desktop.inference import generate
 from melodygan_desktop.models.groove import groove_generator
 from melodygan_desktop.models.harmonic import LOWEST_PITCH
@@ -112,11 +113,7 @@ def test_any_length_blends_and_old_settings_are_checked():
 
 def test_trains_from_a_groove_model_saves_loads_and_generates(genre_folder, tmp_path):
     def config(preset, **extra):
-        return TrainConfig(
-            data_dir=str(genre_folder), preset=preset, steps=2, batch_size=2, mel=MEL, threads=1,
-            checkpoint_every=2, log_every=1, preview_every=2, preview_count=2,
-            cache_dir=str(tmp_path / "cache"), **extra,
-        )
+        return tiny_config(genre_folder, tmp_path, preset, MEL, **extra)
 
     list(train(config("melodygan-groove"), tmp_path / "groove"))
     events = list(train(config("melodygan-voices", init_from=str(tmp_path / "groove")), tmp_path / "run"))
