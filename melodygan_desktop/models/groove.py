@@ -162,9 +162,11 @@ class GrooveGenerator(ConditionalGenerator):
 
 #: Settings added after the first runs: (key, today's value for a new model, the value a file without it
 #: was made with).
-ADDED_SETTINGS = (("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
-          ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1),
-          ("context", CONTEXT_BLOCKS, 0))
+ADDED_SETTINGS = (
+    ("critic_group", CRITIC_GROUP, CRITIC_GROUP), ("critic_views", CRITIC_VIEWS, 1),
+    ("clock_pulses", CLOCK_PULSES, 0), ("clock_gain", CLOCK_GAIN, 1), ("style_gain", STYLE_GAIN, 1),
+    ("context", CONTEXT_BLOCKS, 0),
+)
 
 
 def groove_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> GrooveGenerator:

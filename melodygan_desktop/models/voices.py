@@ -32,7 +32,7 @@ from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES
 from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, _ints, added_settings
 from .groove import ADDED_SETTINGS as GROOVE_SETTINGS
 from .groove import GrooveGenerator, groove_critic
-from .harmonic import HEAD_WIDTH, PITCHES, harmonic_partials
+from .harmonic import HARMONICS, HEAD_WIDTH, PITCHES, harmonic_partials
 
 #: Timbres and voices per timbre in new models.
 TIMBRES = 2
@@ -90,9 +90,9 @@ class VoicesGenerator(GrooveGenerator):
         nn.init.normal_(self.key.weight, 0.0, KEY_SPREAD / math.sqrt(self.z_dim + embed))
         nn.init.zeros_(self.key.bias)
         # Partial levels per timbre, as softplus inputs: 1/h at the start.
-        levels = torch.log(torch.expm1(1.0 / torch.arange(1, 17).float()))
+        levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
         self.partial_levels = nn.Parameter(levels.repeat(timbres, 1))
-        self.register_buffer("partials", harmonic_partials(mel, harmonics=16), persistent=False)
+        self.register_buffer("partials", harmonic_partials(mel), persistent=False)
 
     def voice_notes(self, hidden: torch.Tensor, clock: torch.Tensor, key_input: torch.Tensor):
         """Trunk output ``(B, C, T)``, clock ``(B, F, T)``, style and genre ``(B, z_dim + E)`` -> each voice's
@@ -135,11 +135,13 @@ class VoicesGenerator(GrooveGenerator):
         return mels[:, None, :, self.margin : self.margin + frames]
 
 
-#: Settings of this family beyond groove's: (key, value for a new model, value a file without it has).
-ADDED_SETTINGS = (*GROOVE_SETTINGS, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
-          ("pitch_sharpness", PITCH_SHARPNESS, PITCH_SHARPNESS),
-          ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN), ("voice_start", VOICE_START, 110),
-          ("voice_floor", VOICE_FLOOR, 0))
+#: Settings with a default per era, groove's and this family's own: (key, value for a new model, value a file
+#: without the key was made with).
+ADDED_SETTINGS = (
+    *GROOVE_SETTINGS, ("timbres", TIMBRES, TIMBRES), ("voices", VOICES, VOICES),
+    ("pitch_sharpness", PITCH_SHARPNESS, PITCH_SHARPNESS), ("loudness_gain", LOUDNESS_GAIN, LOUDNESS_GAIN),
+    ("voice_start", VOICE_START, 110), ("voice_floor", VOICE_FLOOR, 0),
+)
 
 
 def voices_generator(mel: MelConfig, n_genres: int, architecture: dict | None = None) -> VoicesGenerator:
