@@ -175,7 +175,8 @@ def check_architecture(architecture: dict[str, Any], where: str) -> None:
     the conditional model's sizes as integers (or up to 6 of them) in 1..1024; the harmonic model's
     ``noise_from`` (lowest noise bin) in 0..1024, ``voices`` in 0..16, ``pitch_sharpness`` and
     ``critic_group`` in 0..64; the groove model's ``critic_views`` in 0..4, ``clock_pulses`` 0 or 1,
-    ``clock_gain`` and ``style_gain`` in 0..100, ``context`` in 0..8."""
+    ``clock_gain`` and ``style_gain`` in 0..100, ``context`` in 0..8; the voices model's ``timbres`` in
+    0..4, ``loudness_gain`` in 0..100, ``voice_start`` and ``voice_floor`` in 0..200."""
     from melodygan_desktop.models.codec import CodecShape
     from melodygan_desktop.models.latent import SequenceShape
 

@@ -129,16 +129,15 @@ class GrooveGenerator(ConditionalGenerator):
             return features
         return torch.cat([features, pulse_features(features)], dim=1)
 
-    def clock_input(self, index: int, params: torch.Tensor, hidden: torch.Tensor, rate: int) -> torch.Tensor:
-        """What the clock adds to ``hidden`` (at ``rate`` frames a position) before block ``index``."""
+    def clock_input(self, index: int, clock: torch.Tensor) -> torch.Tensor:
+        """What the clock (``clock_at``'s features at a block's rate) adds before block ``index``."""
         layer = self.clock_inputs[index]
         # The 1x1 conv as a matrix product: with a dozen input channels torch's conv takes a slow path.
-        out = torch.matmul(layer.weight[:, :, 0], self.clock_at(params, hidden.shape[-1], rate))
-        return (out + layer.bias[:, None]) * self.clock_gain
+        return (torch.matmul(layer.weight[:, :, 0], clock) + layer.bias[:, None]) * self.clock_gain
 
     def groove_trunk(self, sequence: torch.Tensor, style: torch.Tensor, genre: torch.Tensor):
-        """``(hidden, embedding, clock params)``: the trunk's output ``(B, channels[-1], T_latent * 8)``
-        (clocked, normalised, rectified), the style-shifted genre embedding and the take's tempo and phase."""
+        """``(hidden, embedding, clock)``: the trunk's output ``(B, channels[-1], T_latent * 8)`` (clocked,
+        normalised, rectified), the style-shifted genre embedding and the clock at the output rate."""
         params = self.clock_params(style, genre)
         shift = self.style(style) * self.style_gain
         embedding = genre + (shift if genre.dim() == 2 else shift[:, :, None])
@@ -146,10 +145,12 @@ class GrooveGenerator(ConditionalGenerator):
         for block in self.context:
             hidden = block(hidden)
         for index, block in enumerate(self.blocks):
-            hidden = block(hidden + self.clock_input(index, params, hidden, rate), embedding)
+            clock = self.clock_at(params, hidden.shape[-1], rate)
+            hidden = block(hidden + self.clock_input(index, clock), embedding)
             rate //= 2
-        hidden = hidden + self.clock_input(len(self.blocks), params, hidden, rate)
-        return F.relu(self.output_norm(hidden, embedding)), embedding, params
+        clock = self.clock_at(params, hidden.shape[-1], rate)
+        hidden = hidden + self.clock_input(len(self.blocks), clock)
+        return F.relu(self.output_norm(hidden, embedding)), embedding, clock
 
     def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
                 frames: int | None = None) -> torch.Tensor:

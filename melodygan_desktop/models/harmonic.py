@@ -81,6 +81,20 @@ def harmonic_partials(mel: MelConfig, pitches: int = PITCHES, harmonics: int = H
     return torch.from_numpy(out).float()
 
 
+def initial_partial_levels(timbres: int) -> torch.Tensor:
+    """``(timbres, HARMONICS)`` softplus inputs giving partial levels 1/h, the starting timbre."""
+    levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
+    return levels.repeat(timbres, 1)
+
+
+def pitched_power(played: torch.Tensor, partial_levels: torch.Tensor, partials: torch.Tensor) -> torch.Tensor:
+    """Loudness per timbre and pitch ``(B, timbres * pitches, T)`` -> mel power ``(B, n_mels, T)``: each
+    pitch's harmonic template (``partials`` weighted by the timbre's softplus ``partial_levels``) times its
+    loudness, summed."""
+    templates = torch.einsum("sh,phm->spm", F.softplus(partial_levels), partials)
+    return torch.einsum("bkt,km->bmt", played, templates.reshape(-1, partials.shape[-1]))
+
+
 def noise_bands(n_mels: int, bands: int = NOISE_BANDS, start: int = 0) -> torch.Tensor:
     """``(bands, n_mels)``: Hann bumps over mel bins ``start`` to the top, half-overlapping, summing to one
     between the first and last centre."""
@@ -123,8 +137,7 @@ class HarmonicGenerator(ConditionalGenerator):
                 per_voice = self.head_out.bias[: self.tonal_outputs].view(TIMBRES * voices, PITCHES + 1)
                 per_voice[:, :PITCHES] = 0.0
         # Partial levels per timbre, as softplus inputs: 1/h at the start.
-        levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
-        self.partial_levels = nn.Parameter(levels.repeat(TIMBRES, 1))
+        self.partial_levels = nn.Parameter(initial_partial_levels(TIMBRES))
         self.register_buffer("partials", harmonic_partials(mel), persistent=False)
         self.register_buffer("bands", noise_bands(mel.n_mels, start=noise_from), persistent=False)
 
@@ -161,8 +174,7 @@ class HarmonicGenerator(ConditionalGenerator):
         """Head output ``(B, tonal_outputs + NOISE_BANDS, T)`` -> normalised mel ``(B, n_mels, T)``."""
         tonal_logits, noise_logits = activations.split([self.tonal_outputs, NOISE_BANDS], dim=1)
         tonal, noise = self.pitch_loudness(tonal_logits), F.softplus(noise_logits)
-        templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
-        power = torch.einsum("bkt,km->bmt", tonal, templates.reshape(-1, self.n_mels))
+        power = pitched_power(tonal, self.partial_levels, self.partials)
         power = power + torch.einsum("bkt,km->bmt", noise, self.bands) + 10.0 ** (self.db_floor / 10.0)
         unit = (10.0 * torch.log10(power) - self.db_floor) / self.db_span
         return unit.clamp(max=1.0)
@@ -204,4 +216,7 @@ def harmonic_critic(mel: MelConfig, n_genres: int, architecture: dict | None = N
     return ProjectionDiscriminator(mel, n_genres, channels=channels, batch_group=group)
 
 
-__all__ = ["HarmonicGenerator", "harmonic_critic", "harmonic_generator", "harmonic_partials", "noise_bands"]
+__all__ = [
+    "HarmonicGenerator", "harmonic_critic", "harmonic_generator", "harmonic_partials",
+    "initial_partial_levels", "noise_bands", "pitched_power",
+]

@@ -32,7 +32,7 @@ from .beat_clock import CLOCK_FEATURES, CLOCK_MULTIPLES
 from .conditional import EMBED_DIM, GENERATOR_CHANNELS, Z_DIM, _ints, added_settings
 from .groove import ADDED_SETTINGS as GROOVE_SETTINGS
 from .groove import GrooveGenerator, groove_critic
-from .harmonic import HARMONICS, HEAD_WIDTH, PITCHES, harmonic_partials
+from .harmonic import HEAD_WIDTH, PITCHES, harmonic_partials, initial_partial_levels, pitched_power
 
 #: Timbres and voices per timbre in new models.
 TIMBRES = 2
@@ -89,9 +89,7 @@ class VoicesGenerator(GrooveGenerator):
             nn.init.zeros_(layer.bias)
         nn.init.normal_(self.key.weight, 0.0, KEY_SPREAD / math.sqrt(self.z_dim + embed))
         nn.init.zeros_(self.key.bias)
-        # Partial levels per timbre, as softplus inputs: 1/h at the start.
-        levels = torch.log(torch.expm1(1.0 / torch.arange(1, HARMONICS + 1).float()))
-        self.partial_levels = nn.Parameter(levels.repeat(timbres, 1))
+        self.partial_levels = nn.Parameter(initial_partial_levels(timbres))
         self.register_buffer("partials", harmonic_partials(mel), persistent=False)
 
     def voice_notes(self, hidden: torch.Tensor, clock: torch.Tensor, key_input: torch.Tensor):
@@ -109,26 +107,28 @@ class VoicesGenerator(GrooveGenerator):
 
     def render_voices(self, choice: torch.Tensor, loudness: torch.Tensor) -> torch.Tensor:
         """``voice_notes``' output -> the voices' mel power ``(B, n_mels, T)``."""
-        batch, length = choice.shape[0], choice.shape[-1]
-        played = (choice * loudness).sum(dim=2).reshape(batch, self.timbres * PITCHES, length)
-        templates = torch.einsum("sh,phm->spm", F.softplus(self.partial_levels), self.partials)
-        return torch.einsum("bkt,km->bmt", played, templates.reshape(-1, self.n_mels))
+        played = (choice * loudness).sum(dim=2).flatten(1, 2)  # (B, timbres * PITCHES, T)
+        return pitched_power(played, self.partial_levels, self.partials)
 
     def parts(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None, frames: int | None = None):
         """``(painted, choice, loudness)``, margins included: groove's painted mel ``(B, n_mels, T)`` in
         [0, 1] and ``voice_notes``' output; ``forward`` mixes them."""
         sequence, style, _ = self.split_style(z, frames)
         genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
-        hidden, embedding, params = self.groove_trunk(sequence, style, genre)
+        return self.voiced_trunk(sequence, style, genre)
+
+    def voiced_trunk(self, sequence: torch.Tensor, style: torch.Tensor, genre: torch.Tensor):
+        """``parts`` from the split ``z`` and the genre embedding."""
+        hidden, embedding, clock = self.groove_trunk(sequence, style, genre)
         mean_embedding = embedding.mean(dim=-1) if embedding.dim() == 3 else embedding
-        clock = self.clock_at(params, hidden.shape[-1], 1)
         choice, loudness = self.voice_notes(hidden, clock, torch.cat([style, mean_embedding], dim=1))
         return torch.sigmoid(self.output_conv(hidden)), choice, loudness
 
     def forward(self, z: torch.Tensor, genre_weights: torch.Tensor | None = None,
                 frames: int | None = None) -> torch.Tensor:
-        frames = self.split_style(z, frames)[2]
-        painted, choice, loudness = self.parts(z, genre_weights, frames)
+        sequence, style, frames = self.split_style(z, frames)
+        genre = self.genre_embedding_for(genre_weights, z.shape[0], z.device)
+        painted, choice, loudness = self.voiced_trunk(sequence, style, genre)
         painted_power = 10.0 ** ((painted * self.db_span + self.db_floor) / 10.0)
         power = painted_power + self.render_voices(choice, loudness)
         mels = ((10.0 * torch.log10(power) - self.db_floor) / self.db_span).clamp(max=1.0)
